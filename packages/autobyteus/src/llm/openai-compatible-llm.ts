@@ -1,0 +1,66 @@
+import type { Logger } from '../logging/logger.js';
+import type { AutobyteusSettings } from '../settings/settings.js';
+import { buildChatRequestBody, type ChatRequestBody } from '../transport/chat-request.js';
+import type { ChatMessage, ChatRequestOptions, ChatResponse, ChatStreamChunk } from '../transport/chat-types.js';
+import type { HttpClient } from '../transport/http-client.js';
+import { OpenAICompatibleTransport } from '../transport/openai-compatible-transport.js';
+import { type LLMConfig, mergeConfig } from './llm-config.js';
+import type { LLMModel } from './llm-model.js';
+import type { LocalRuntime } from './llm-runtime.js';
+
+/** What an LLM client needs from its surroundings; the factory passes its own. */
+export interface LLMDependencies {
+  http: HttpClient;
+  settings: AutobyteusSettings;
+  logger: Logger;
+}
+
+/**
+ * A chat client for one model on one host, speaking the OpenAI-compatible API through the shared
+ * transport. Runtime classes override `adaptRequest` for engine-specific request fields.
+ */
+export class OpenAICompatibleLLM {
+  /** The model's discovered defaults merged with the caller's config. */
+  readonly config: LLMConfig;
+  protected readonly transport: OpenAICompatibleTransport;
+
+  constructor(
+    readonly model: LLMModel,
+    config: LLMConfig | undefined,
+    protected readonly deps: LLMDependencies,
+  ) {
+    this.config = mergeConfig(model.defaultConfig, config);
+    const runtimeSettings = deps.settings.runtimes[model.runtime as LocalRuntime];
+    this.transport = new OpenAICompatibleTransport({
+      runtime: model.runtime,
+      baseUrl: model.hostUrl,
+      apiKey: runtimeSettings?.apiKey,
+      http: deps.http,
+      requestTimeoutMs: deps.settings.requestTimeoutMs,
+    });
+  }
+
+  /** Sends the conversation and waits for the whole answer. */
+  async sendMessages(messages: ChatMessage[], options: ChatRequestOptions = {}): Promise<ChatResponse> {
+    return this.transport.complete(this.buildBody(messages, options, false), options.signal);
+  }
+
+  /** Streams the answer; the last chunk has `isComplete: true` with usage and finish reason. */
+  streamMessages(messages: ChatMessage[], options: ChatRequestOptions = {}): AsyncGenerator<ChatStreamChunk> {
+    return this.transport.stream(this.buildBody(messages, options, true), options.signal);
+  }
+
+  /** Convenience: one user message in, the answer text out. */
+  async complete(prompt: string, options: ChatRequestOptions = {}): Promise<string> {
+    return (await this.sendMessages([{ role: 'user', content: prompt }], options)).content;
+  }
+
+  /** Hook for engine-specific request fields; the default sends the body unchanged. */
+  protected adaptRequest(body: ChatRequestBody): ChatRequestBody {
+    return body;
+  }
+
+  private buildBody(messages: ChatMessage[], options: ChatRequestOptions, stream: boolean): ChatRequestBody {
+    return this.adaptRequest(buildChatRequestBody(this.model.value, messages, this.config, options, stream));
+  }
+}

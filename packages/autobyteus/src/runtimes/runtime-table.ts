@@ -1,0 +1,62 @@
+import type { LLMConfig } from '../llm/llm-config.js';
+import type { LLMModel } from '../llm/llm-model.js';
+import { LLMProvider } from '../llm/llm-provider.js';
+import { LLMRuntime, type LocalRuntime } from '../llm/llm-runtime.js';
+import type { LLMDependencies, OpenAICompatibleLLM } from '../llm/openai-compatible-llm.js';
+import { LlamaCppLLM } from './llama-cpp-llm.js';
+import { LlamaCppModelProvider } from './llama-cpp-model-provider.js';
+import { LMStudioLLM } from './lmstudio-llm.js';
+import { LMStudioModelProvider } from './lmstudio-model-provider.js';
+import { MLXLLM } from './mlx-llm.js';
+import { MLXModelProvider } from './mlx-model-provider.js';
+import type { ModelProvider } from './model-provider.js';
+import { OllamaLLM } from './ollama-llm.js';
+import { OllamaModelProvider } from './ollama-model-provider.js';
+
+export type LLMClass = new (model: LLMModel, config: LLMConfig | undefined, deps: LLMDependencies) => OpenAICompatibleLLM;
+
+/**
+ * One row per local runtime: who made it, how to discover its models, which client serves them.
+ * Adding a runtime means adding a row (plus its thin provider and LLM class).
+ */
+export interface RuntimeDescriptor {
+  runtime: LocalRuntime;
+  provider: LLMProvider;
+  /** Human name for logs and listings. */
+  label: string;
+  modelProvider: ModelProvider;
+  llmClass: LLMClass;
+}
+
+export function defaultRuntimeTable(): RuntimeDescriptor[] {
+  return [
+    {
+      runtime: LLMRuntime.LLAMA_CPP,
+      provider: LLMProvider.LLAMA_CPP,
+      label: 'llama.cpp (llama-server)',
+      modelProvider: new LlamaCppModelProvider(),
+      llmClass: LlamaCppLLM,
+    },
+    {
+      runtime: LLMRuntime.MLX,
+      provider: LLMProvider.MLX,
+      label: 'MLX (mlx_lm.server)',
+      modelProvider: new MLXModelProvider(),
+      llmClass: MLXLLM,
+    },
+    {
+      runtime: LLMRuntime.LMSTUDIO,
+      provider: LLMProvider.LMSTUDIO,
+      label: 'LM Studio',
+      modelProvider: new LMStudioModelProvider(),
+      llmClass: LMStudioLLM,
+    },
+    {
+      runtime: LLMRuntime.OLLAMA,
+      provider: LLMProvider.OLLAMA,
+      label: 'Ollama',
+      modelProvider: new OllamaModelProvider(),
+      llmClass: OllamaLLM,
+    },
+  ];
+}
