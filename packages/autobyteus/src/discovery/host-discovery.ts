@@ -103,7 +103,10 @@ async function probeHost(
       options.logger.warn({ runtime: descriptor.runtime, host: hostUrl }, warning);
     }
     if (result.status !== 'up') {
-      options.logger.debug({ runtime: descriptor.runtime, host: hostUrl, status: result.status, error: result.error }, 'host not up');
+      options.logger.debug(
+        { runtime: descriptor.runtime, host: hostUrl, status: result.status, error: result.error },
+        'host not up',
+      );
     }
     return result;
   } finally {

@@ -55,6 +55,27 @@ export class OpenAICompatibleLLM {
     return (await this.sendMessages([{ role: 'user', content: prompt }], options)).content;
   }
 
+  /**
+   * Streams an already built OpenAI request body (a gateway forwarding a client's request). The
+   * body's `model` is replaced by this model's value and the runtime's request extras are applied.
+   */
+  streamRequest(body: Record<string, unknown>, signal?: AbortSignal): AsyncGenerator<ChatStreamChunk> {
+    return this.transport.stream(this.adaptRequest(this.forwardedBody(body, true)), signal);
+  }
+
+  /** Non-streamed counterpart of `streamRequest`. */
+  async completeRequest(body: Record<string, unknown>, signal?: AbortSignal): Promise<ChatResponse> {
+    return this.transport.complete(this.adaptRequest(this.forwardedBody(body, false)), signal);
+  }
+
+  private forwardedBody(body: Record<string, unknown>, stream: boolean): ChatRequestBody {
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const forwarded: ChatRequestBody = { ...body, model: this.model.value, messages, stream };
+    if (stream) forwarded.stream_options = { include_usage: true };
+    else delete forwarded.stream_options;
+    return forwarded;
+  }
+
   /** Hook for engine-specific request fields; the default sends the body unchanged. */
   protected adaptRequest(body: ChatRequestBody): ChatRequestBody {
     return body;

@@ -37,7 +37,9 @@ export class UnknownModelError extends Error {
     const close = known.filter((id) => id.split(':')[0] === modelIdentifier.split(':')[0]).slice(0, 5);
     super(
       `Unknown model "${modelIdentifier}". ${
-        close.length ? `Did you mean: ${close.join(', ')}?` : `${known.length} models are registered; list them with listAvailableModels().`
+        close.length
+          ? `Did you mean: ${close.join(', ')}?`
+          : `${known.length} models are registered; list them with listAvailableModels().`
       }`,
     );
     this.name = 'UnknownModelError';
@@ -115,10 +117,32 @@ export class LLMFactory {
   /** A chat client for a registered model (`name:runtime@host:port`). */
   createLLM(modelIdentifier: string, config?: LLMConfig): OpenAICompatibleLLM {
     const model = this.registry.get(modelIdentifier);
-    if (!model) throw new UnknownModelError(modelIdentifier, this.registry.models().map((m) => m.modelIdentifier));
+    if (!model)
+      throw new UnknownModelError(
+        modelIdentifier,
+        this.registry.models().map((m) => m.modelIdentifier),
+      );
     const descriptor = this.runtimes.find((entry) => entry.runtime === model.runtime);
     if (!descriptor) throw new Error(`No runtime registered for ${model.runtime}`);
     return new descriptor.llmClass(model, config, { http: this.http, settings: this.settings, logger: this.logger });
+  }
+
+  /**
+   * Marks a host down at once (e.g. its engine died mid-stream) without waiting for the next
+   * refresh. Its models stay registered, marked stale; the next successful refresh brings it back.
+   */
+  markHostDown(runtime: LocalRuntime, hostUrl: string, reason: string): void {
+    const current = this.registry;
+    const previous = current.healthOf(runtime, hostUrl);
+    const models = current
+      .models()
+      .map((m) => (m.runtime === runtime && m.hostUrl === hostUrl && !m.stale ? m.with({ stale: true }) : m));
+    const health = current
+      .hostHealth()
+      .map((h) =>
+        h === previous ? { ...h, status: 'down' as const, error: reason, lastChecked: new Date().toISOString() } : h,
+      );
+    this.registry = new ModelRegistry(models, health);
   }
 
   /** Closes pooled connections (only when the factory created its own HTTP client). */
@@ -151,7 +175,11 @@ export class LLMFactory {
 }
 
 /** Builds the next registry: fresh models of hosts that answered, last good (stale) ones of hosts that did not. */
-function mergeReports(previous: ModelRegistry, reports: HostProbeReport[], only: LocalRuntime[] | undefined): ModelRegistry {
+function mergeReports(
+  previous: ModelRegistry,
+  reports: HostProbeReport[],
+  only: LocalRuntime[] | undefined,
+): ModelRegistry {
   const inScope = (runtime: LocalRuntime) => !only || only.includes(runtime);
   // Models and health of runtimes outside this refresh stay as they were.
   const models: LLMModel[] = previous.models().filter((m) => !inScope(m.runtime as LocalRuntime));
@@ -161,7 +189,10 @@ function mergeReports(previous: ModelRegistry, reports: HostProbeReport[], only:
     if (report.status !== 'up') {
       const lastGood = previous
         .models()
-        .filter((m) => m.runtime === report.runtime && m.hostUrl === report.hostUrl && !m.stale && m.availability !== 'available')
+        .filter(
+          (m) =>
+            m.runtime === report.runtime && m.hostUrl === report.hostUrl && !m.stale && m.availability !== 'available',
+        )
         .map((m) => m.with({ stale: true }));
       const alsoStale = previous
         .models()

@@ -16,7 +16,10 @@ const llamaModelEntry = z
     aliases: z.array(z.string()).optional(),
     owned_by: z.string().optional(),
     /** Router mode: load state of each model. */
-    status: z.object({ value: z.string(), failed: z.boolean().optional(), exit_code: z.number().optional() }).passthrough().optional(),
+    status: z
+      .object({ value: z.string(), failed: z.boolean().optional(), exit_code: z.number().optional() })
+      .passthrough()
+      .optional(),
     meta: z
       .object({
         n_ctx: z.number().optional(),
@@ -50,7 +53,10 @@ type Props = z.infer<typeof propsSchema>;
 /** `Q4_1` from llama.cpp's ftype names (`Q4_1`, `(guessed) Q4_K - Medium`, `all F32`). */
 export function quantizationFromFtype(ftype: string | number | undefined): string | undefined {
   if (ftype === undefined || typeof ftype === 'number') return undefined;
-  const cleaned = ftype.replace(/^\(guessed\)\s*/i, '').replace(/^all\s+/i, '').trim();
+  const cleaned = ftype
+    .replace(/^\(guessed\)\s*/i, '')
+    .replace(/^all\s+/i, '')
+    .trim();
   return cleaned || undefined;
 }
 
@@ -131,7 +137,11 @@ export class LlamaCppModelProvider implements ModelProvider {
       runtime: LLMRuntime.LLAMA_CPP,
       hostUrl,
       defaultConfig: config,
-      availability: entry.status ? (entry.status.failed ? 'failed' : (ROUTER_STATUS[entry.status.value] ?? 'unloaded')) : 'served',
+      availability: entry.status
+        ? entry.status.failed
+          ? 'failed'
+          : (ROUTER_STATUS[entry.status.value] ?? 'unloaded')
+        : 'served',
       metadata: {
         ownedBy: entry.owned_by,
         buildInfo: props?.build_info,
@@ -168,9 +178,13 @@ export class LlamaCppModelProvider implements ModelProvider {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

@@ -13,7 +13,11 @@ import type { ModelProvider } from './model-provider.js';
 import { OllamaLLM } from './ollama-llm.js';
 import { OllamaModelProvider } from './ollama-model-provider.js';
 
-export type LLMClass = new (model: LLMModel, config: LLMConfig | undefined, deps: LLMDependencies) => OpenAICompatibleLLM;
+export type LLMClass = new (
+  model: LLMModel,
+  config: LLMConfig | undefined,
+  deps: LLMDependencies,
+) => OpenAICompatibleLLM;
 
 /**
  * One row per local runtime: who made it, how to discover its models, which client serves them.

@@ -16,7 +16,8 @@ export function normalizeHostUrl(raw: string): string {
     throw new Error(`unsupported scheme ${url.protocol.replace(':', '')} (use http or https)`);
   }
   if (!url.hostname) throw new Error('missing host name');
-  if (url.username || url.password) throw new Error('credentials in the URL are not supported; use the API key setting');
+  if (url.username || url.password)
+    throw new Error('credentials in the URL are not supported; use the API key setting');
   let path = url.pathname.replace(/\/+$/, '');
   if (path.endsWith('/v1')) path = path.slice(0, -3);
   return `${url.protocol}//${url.host}${path}`;

@@ -171,13 +171,25 @@ export function resolveSettings(input: SettingsInput = {}, logger?: Logger): Aut
   const ollama = runtimeHosts('OLLAMA_HOSTS', LLMRuntime.OLLAMA, input.ollamaHosts, true);
   return {
     runtimes: {
-      [LLMRuntime.LLAMA_CPP]: { ...llama, apiKey: input.llamaCppApiKey, healthcheck: input.llamaCppHealthcheck ?? true },
+      [LLMRuntime.LLAMA_CPP]: {
+        ...llama,
+        apiKey: input.llamaCppApiKey,
+        healthcheck: input.llamaCppHealthcheck ?? true,
+      },
       [LLMRuntime.MLX]: { ...mlx, healthcheck: true },
       [LLMRuntime.LMSTUDIO]: { ...lmStudio, apiKey: input.lmStudioApiKey, healthcheck: true },
       [LLMRuntime.OLLAMA]: { ...ollama, healthcheck: true },
     },
-    discoveryTimeoutMs: positiveMs('AUTOBYTEUS_DISCOVERY_TIMEOUT_MS', input.discoveryTimeoutMs, DEFAULT_TIMEOUTS.discoveryTimeoutMs),
-    connectTimeoutMs: positiveMs('AUTOBYTEUS_CONNECT_TIMEOUT_MS', input.connectTimeoutMs, DEFAULT_TIMEOUTS.connectTimeoutMs),
+    discoveryTimeoutMs: positiveMs(
+      'AUTOBYTEUS_DISCOVERY_TIMEOUT_MS',
+      input.discoveryTimeoutMs,
+      DEFAULT_TIMEOUTS.discoveryTimeoutMs,
+    ),
+    connectTimeoutMs: positiveMs(
+      'AUTOBYTEUS_CONNECT_TIMEOUT_MS',
+      input.connectTimeoutMs,
+      DEFAULT_TIMEOUTS.connectTimeoutMs,
+    ),
     idleTimeoutMs: positiveMs('AUTOBYTEUS_IDLE_TIMEOUT_MS', input.idleTimeoutMs, DEFAULT_TIMEOUTS.idleTimeoutMs),
     requestTimeoutMs: positiveMs(
       'AUTOBYTEUS_REQUEST_TIMEOUT_MS',

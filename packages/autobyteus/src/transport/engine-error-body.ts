@@ -97,7 +97,7 @@ export function errorFromResponse(context: RequestContext, status: number, bodyT
   if (status === 404 && (NOT_FOUND_PATTERN.test(body.message) || context.model)) {
     return new ModelNotFoundError(context, `model not found: ${body.message}`, {
       ...details,
-      hint: 'list the host\'s models and use one of those identifiers',
+      hint: "list the host's models and use one of those identifiers",
     });
   }
   return new EngineHttpError(context, body.message, details);

@@ -135,10 +135,14 @@ function parseChunk(data: string, context: RequestContext) {
   }
   if (json !== null && typeof json === 'object' && 'error' in json) {
     const engineError = parseEngineErrorJson(json);
-    throw new StreamInterruptedError(context, `engine error mid-stream: ${engineError?.message ?? data.slice(0, 200)}`, {
-      engineMessage: engineError?.message,
-      engineType: engineError?.type,
-    });
+    throw new StreamInterruptedError(
+      context,
+      `engine error mid-stream: ${engineError?.message ?? data.slice(0, 200)}`,
+      {
+        engineMessage: engineError?.message,
+        engineType: engineError?.type,
+      },
+    );
   }
   const parsed = chatChunkSchema.safeParse(json);
   if (!parsed.success) {

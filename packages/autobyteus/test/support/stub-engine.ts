@@ -83,11 +83,7 @@ export function replay(fixture: Fixture, options: { eventDelayMs?: number } = {}
 }
 
 /** Sends the first `count` events of a recorded stream, then does `then`. */
-export function partialStream(
-  fixture: Fixture,
-  count: number,
-  then: 'hang' | 'destroy' | 'end',
-): StubHandler {
+export function partialStream(fixture: Fixture, count: number, then: 'hang' | 'destroy' | 'end'): StubHandler {
   return async (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     for (const event of sseEvents(fixture.response.body).slice(0, count)) res.write(event);

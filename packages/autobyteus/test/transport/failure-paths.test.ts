@@ -62,7 +62,9 @@ describe('engine error answers become typed errors', () => {
   });
 
   it('an MLX-style string error body keeps the engine message', async () => {
-    stub = await startStubEngine({ [CHAT]: respond(404, 'application/json', '{"error":"Model does/not-exist not found"}') });
+    stub = await startStubEngine({
+      [CHAT]: respond(404, 'application/json', '{"error":"Model does/not-exist not found"}'),
+    });
     const error = await caught(() => transportFor(stub!.url, 'mlx').complete(helloBody(false)));
     expect(error.message).toContain('Model does/not-exist not found');
     expect((error as StreamInterruptedError).status).toBe(404);
@@ -145,7 +147,9 @@ describe('misbehaving hosts', () => {
   });
 
   it('invalid JSON in an event is a protocol error', async () => {
-    stub = await startStubEngine({ [CHAT]: respond(200, 'text/event-stream', 'data: {"choices": [\n\ndata: [DONE]\n\n') });
+    stub = await startStubEngine({
+      [CHAT]: respond(200, 'text/event-stream', 'data: {"choices": [\n\ndata: [DONE]\n\n'),
+    });
     const error = await caught(() => streamOnce(stub!.url));
     expect(error).toBeInstanceOf(EngineProtocolError);
     expect(error.message).toContain('invalid JSON in stream event');

@@ -27,7 +27,9 @@ describe('streaming recorded llama-server answers', () => {
   });
 
   it('still ends with a complete chunk when the engine sends no usage', async () => {
-    stub = await startStubEngine({ 'POST /v1/chat/completions': replay(loadFixture('llama-cpp', 'chat-stream-no-usage')) });
+    stub = await startStubEngine({
+      'POST /v1/chat/completions': replay(loadFixture('llama-cpp', 'chat-stream-no-usage')),
+    });
     const final = (await collect(transportFor(stub.url).stream(helloBody(true)))).at(-1)!;
     expect(final.isComplete).toBe(true);
     expect(final.usage).toBeUndefined();
@@ -85,7 +87,10 @@ describe('streaming recorded llama-server answers', () => {
       expect(final.isComplete).toBe(true);
       return;
     }
-    const args = deltas.filter((d) => d.index === 0).map((d) => d.argumentsDelta).join('');
+    const args = deltas
+      .filter((d) => d.index === 0)
+      .map((d) => d.argumentsDelta)
+      .join('');
     expect(final.completeToolCalls?.[0]?.arguments).toBe(args);
     expect(() => JSON.parse(args)).not.toThrow();
   });

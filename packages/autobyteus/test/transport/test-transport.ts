@@ -1,11 +1,15 @@
-import { HttpClient } from '../../src/transport/http-client.js';
-import { OpenAICompatibleTransport } from '../../src/transport/openai-compatible-transport.js';
 import { buildChatRequestBody } from '../../src/transport/chat-request.js';
 import type { ChatStreamChunk } from '../../src/transport/chat-types.js';
+import { HttpClient } from '../../src/transport/http-client.js';
+import { OpenAICompatibleTransport } from '../../src/transport/openai-compatible-transport.js';
 
 export const http = new HttpClient({ connectTimeoutMs: 1000, idleTimeoutMs: 1500 });
 
-export function transportFor(url: string, runtime = 'llama_cpp', options: { apiKey?: string; requestTimeoutMs?: number } = {}) {
+export function transportFor(
+  url: string,
+  runtime = 'llama_cpp',
+  options: { apiKey?: string; requestTimeoutMs?: number } = {},
+) {
   return new OpenAICompatibleTransport({
     runtime,
     baseUrl: url,
