@@ -347,16 +347,59 @@ function chatBody(model, extra = {}) {
   };
 }
 
+/** An assistant turn that called get_weather, as an OpenAI client sends it back. */
+function pastToolCall(i, city, temperature) {
+  return [
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: `call_${i}`, type: 'function', function: { name: 'get_weather', arguments: JSON.stringify({ city }) } },
+      ],
+    },
+    { role: 'tool', tool_call_id: `call_${i}`, content: JSON.stringify({ temperature_c: temperature }) },
+    { role: 'assistant', content: `It is ${temperature} °C in ${city}.` },
+  ];
+}
+
+/**
+ * SmolLM2-135M will not call a tool on its own, even with tool_choice "required" (llama-server's
+ * grammar for it still allows free text before `<tool_call>`). Two earlier tool-calling turns plus a
+ * logit_bias on SmolLM2 token ids (44 "<" up, 7639 "response" down so it does not write
+ * `<tool_response>`; llama-cpp also 2 "<|im_end|>" up, which its grammar only allows after a complete
+ * call, so it stops after one call) make it emit exactly one get_weather(Paris) call. Token ids are
+ * SmolLM2's: recording with another model needs other ids (or none).
+ */
 function toolsBody(model, engine, extra = {}) {
   return {
     ...(model ? { model } : {}),
-    messages: [SYSTEM, { role: 'user', content: 'What is the weather like in Paris right now?' }],
+    messages: [
+      SYSTEM,
+      { role: 'user', content: 'What is the weather like in London right now?' },
+      ...pastToolCall(1, 'London', 14),
+      { role: 'user', content: 'What is the weather like in Berlin right now?' },
+      ...pastToolCall(2, 'Berlin', 9),
+      { role: 'user', content: 'What is the weather like in Paris right now?' },
+    ],
     tools: [WEATHER_TOOL],
     // mlx_lm.server does not read tool_choice at all, so it is only sent to llama-server.
     ...(engine === 'llama-cpp' ? { tool_choice: 'required' } : {}),
     max_tokens: 64,
     temperature: 0,
+    logit_bias: engine === 'llama-cpp' ? { 44: 3, 2: 10, 7639: -20 } : { 44: 3, 7639: -20 },
     ...extra,
+  };
+}
+
+/** The plain tools request (no history, no bias): shows what happens when the template lacks tools. */
+function plainToolsBody(model, engine) {
+  return {
+    ...(model ? { model } : {}),
+    messages: [SYSTEM, { role: 'user', content: 'What is the weather like in Paris right now?' }],
+    tools: [WEATHER_TOOL],
+    ...(engine === 'llama-cpp' ? { tool_choice: 'required' } : {}),
+    max_tokens: 24,
+    temperature: 0,
   };
 }
 
@@ -394,7 +437,7 @@ function mainSpecs(engine, model) {
       note: "the model's own chat template has no tool support (see the tools group for real tool calls)",
       method: 'POST',
       path: CHAT,
-      body: toolsBody(model, engine),
+      body: plainToolsBody(model, engine),
     },
     { name: 'bad-json', method: 'POST', path: CHAT, body: '{not json' },
   );

@@ -1,5 +1,30 @@
 #!/usr/bin/env node
-// Placeholder until the server lands: proves the package builds against the library as a user would.
-import { LLMFactory } from 'autobyteus';
+import { Command } from 'commander';
+import { ConfigError } from '../config/server-config.js';
+import { SERVER_VERSION } from '../version.js';
+import { registerChatCommand } from './chat-command.js';
+import { registerConfigCommand } from './config-command.js';
+import { registerListingCommands } from './listing-commands.js';
+import { registerReloadCommand } from './reload-command.js';
+import { registerServeCommand } from './serve-command.js';
 
-console.log(`autobyteus-server: not implemented yet (library loaded: ${typeof LLMFactory === 'function'})`);
+const program = new Command('autobyteus-server')
+  .description(
+    'Local LLM engines (llama.cpp, MLX, LM Studio, Ollama) behind one admin API and OpenAI-compatible gateway',
+  )
+  .version(SERVER_VERSION)
+  .option('--config <file>', 'config.toml to use (AUTOBYTEUS_CONFIG; default $AUTOBYTEUS_HOME/config.toml)')
+  .showHelpAfterError();
+
+registerServeCommand(program);
+registerListingCommands(program);
+registerReloadCommand(program);
+registerChatCommand(program);
+registerConfigCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  // Expected failures print their message only; a stack trace helps nobody fix a config value.
+  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`autobyteus-server: ${message}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,88 @@
+import type { LLMFactory } from 'autobyteus';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config/server-config.js';
+import { NO_MANAGED_ENGINES } from './engines/engine-inventory.js';
+import { isLoopback, resolveApiToken } from './http/api-token.js';
+import { buildApp } from './http/server-app.js';
+import { createFactory } from './services/create-factory.js';
+import { HealthMonitor } from './services/health-monitor.js';
+import { SERVER_VERSION } from './version.js';
+
+/** A start-up refusal with a message that says what to change. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export interface RunningServer {
+  url: string;
+  factory: LLMFactory;
+  app: FastifyInstance;
+  /** Set when this start generated the API token (show it once). */
+  generatedToken?: { token: string; path: string };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server in the design's order: configuration (already loaded) → managed engines →
+ * `LLMFactory.ensureInitialized()` with the server's settings object → HTTP → background health.
+ */
+export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const v = config.values;
+  const host = v.AUTOBYTEUS_HOST;
+  if (!isLoopback(host) && !v.ALLOW_REMOTE) {
+    throw new StartupError(
+      `refusing to listen on ${host}: only loopback addresses are allowed unless ALLOW_REMOTE=true ` +
+        '(then every /api and /v1 request needs the bearer token AUTOBYTEUS_API_TOKEN)',
+    );
+  }
+  for (const warning of config.warnings) logger.warn(warning);
+  const token = resolveApiToken({ configured: v.AUTOBYTEUS_API_TOKEN, listenHost: host, home: config.home });
+
+  // Managed engines come with the managed-engines feature; until then say plainly what happens.
+  const wantsManaged = (v.LLAMACPP_MANAGED || v.MLX_MANAGED) && v.LLM_HOST_MANAGEMENT !== 'external';
+  if (wantsManaged) {
+    logger.warn(
+      'LLAMACPP_MANAGED / MLX_MANAGED are set, but this build cannot install or launch engines yet; using the configured hosts',
+    );
+  } else {
+    logger.info('no managed engines; using the configured hosts');
+  }
+
+  const factory = createFactory(config, logger);
+  await factory.ensureInitialized();
+  for (const h of factory.getHostHealth()) {
+    logger.info(
+      { runtime: h.runtime, host: h.hostUrl, status: h.status, models: h.modelCount, error: h.error },
+      'host',
+    );
+  }
+
+  const app = buildApp({
+    factory,
+    config,
+    logger,
+    managed: NO_MANAGED_ENGINES,
+    apiToken: token.token,
+    version: SERVER_VERSION,
+  });
+  await app.listen({ host, port: v.AUTOBYTEUS_PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : v.AUTOBYTEUS_PORT;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const monitor = new HealthMonitor(factory, v.AUTOBYTEUS_HEALTH_INTERVAL_MS, logger);
+  monitor.start();
+  logger.info({ url, auth: token.token ? 'bearer token' : 'none (loopback)' }, 'autobyteus-server listening');
+
+  return {
+    url,
+    factory,
+    app,
+    generatedToken: token.generated && token.token && token.path ? { token: token.token, path: token.path } : undefined,
+    close: async () => {
+      await monitor.stop();
+      await app.close();
+      await factory.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { startServer } from '../bootstrap.js';
+import { loadServerConfig } from '../config/server-config.js';
+import { createServerLogger } from '../logging/server-logger.js';
+import type { GlobalOptions } from './cli-context.js';
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('start the admin API and OpenAI-compatible gateway')
+    .option('--host <host>', 'listen address (AUTOBYTEUS_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'listen port (AUTOBYTEUS_PORT; default 8765)')
+    .action(async (options: { host?: string; port?: string }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const overrides: Record<string, string> = {};
+      if (options.host) overrides.AUTOBYTEUS_HOST = options.host;
+      if (options.port) overrides.AUTOBYTEUS_PORT = options.port;
+      const config = loadServerConfig({ configPath: globals.config, overrides });
+      const logger = createServerLogger({ level: config.values.LOG_LEVEL, logPrompts: config.values.LOG_PROMPTS });
+      const server = await startServer(config, logger);
+      if (server.generatedToken) {
+        process.stderr.write(
+          `\nGenerated API token (shown once; stored with 0600 permissions in ${server.generatedToken.path}):\n  ${server.generatedToken.token}\n\n`,
+        );
+      }
+      process.stderr.write(`autobyteus-server listening on ${server.url} (OpenAI base URL: ${server.url}/v1)\n`);
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        logger.info({ signal }, 'shutting down');
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    });
+}

@@ -1,0 +1,56 @@
+import type { LLMFactory, LocalRuntime } from 'autobyteus';
+import type { ServerConfig } from '../config/server-config.js';
+
+/** One local engine as `/api/engines` and `engines list` show it. */
+export interface EngineView {
+  runtime: LocalRuntime;
+  label: string;
+  enabled: boolean;
+  hosts: Array<{ url: string; status: string; version?: string; models: number }>;
+  /** True when the server installs and launches this engine. */
+  managed: boolean;
+  /** Process state of a managed engine; null for external ones. */
+  process: { state: string; pid?: number } | null;
+}
+
+/** Supplies process state of managed engines; the managed-engines feature plugs in here. */
+export interface ManagedEngineStates {
+  stateOf(runtime: LocalRuntime): { state: string; pid?: number } | null;
+}
+
+export const NO_MANAGED_ENGINES: ManagedEngineStates = { stateOf: () => null };
+
+const MANAGED_KEY: Partial<Record<LocalRuntime, 'LLAMACPP_MANAGED' | 'MLX_MANAGED'>> = {
+  llama_cpp: 'LLAMACPP_MANAGED',
+  mlx: 'MLX_MANAGED',
+};
+
+/** Lists every runtime the library knows with its hosts, health and version (when the engine reports one). */
+export function listEngines(factory: LLMFactory, config: ServerConfig, managed: ManagedEngineStates): EngineView[] {
+  const health = factory.getHostHealth();
+  const models = factory.listAvailableModels();
+  return factory.getRuntimes().map((descriptor) => {
+    const settings = factory.settings.runtimes[descriptor.runtime];
+    const managedKey = MANAGED_KEY[descriptor.runtime];
+    const isManaged = managedKey
+      ? config.values[managedKey] === true && config.values.LLM_HOST_MANAGEMENT !== 'external'
+      : false;
+    return {
+      runtime: descriptor.runtime,
+      label: descriptor.label,
+      enabled: settings.enabled,
+      managed: isManaged,
+      process: isManaged ? managed.stateOf(descriptor.runtime) : null,
+      hosts: settings.hosts.map((url) => {
+        const hostModels = models.filter((m) => m.runtime === descriptor.runtime && m.hostUrl === url);
+        const version = hostModels.find((m) => typeof m.metadata.buildInfo === 'string')?.metadata.buildInfo;
+        return {
+          url,
+          status: health.find((h) => h.runtime === descriptor.runtime && h.hostUrl === url)?.status ?? 'unknown',
+          ...(version ? { version } : {}),
+          models: hostModels.length,
+        };
+      }),
+    };
+  });
+}

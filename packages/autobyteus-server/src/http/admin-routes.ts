@@ -1,0 +1,65 @@
+import { type LLMFactory, type LLMModel, parseRuntime } from 'autobyteus';
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig } from '../config/server-config.js';
+import { listEngines, type ManagedEngineStates } from '../engines/engine-inventory.js';
+import { openAIError } from './openai-error.js';
+
+export interface AdminDeps {
+  factory: LLMFactory;
+  config: ServerConfig;
+  managed: ManagedEngineStates;
+  startedAt: number;
+  version: string;
+}
+
+/** A model as the admin API shows it. */
+export function modelView(m: LLMModel) {
+  const { chatTemplate: _template, ...metadata } = m.metadata;
+  return {
+    identifier: m.modelIdentifier,
+    name: m.name,
+    runtime: m.runtime,
+    provider: m.provider,
+    host: m.hostUrl,
+    availability: m.availability,
+    stale: m.stale,
+    config: m.defaultConfig,
+    metadata,
+  };
+}
+
+/** `/api/*`: health, models, engines, reload. */
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  app.get('/api/health', async () => ({
+    status: 'ok',
+    version: deps.version,
+    uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+    hosts: deps.factory.getHostHealth(),
+  }));
+
+  app.get('/api/models', async () => ({ models: deps.factory.listAvailableModels().map(modelView) }));
+
+  app.get('/api/engines', async () => ({ engines: listEngines(deps.factory, deps.config, deps.managed) }));
+
+  app.post('/api/models/reload', async (request, reply) => {
+    const query = request.query as { runtime?: string };
+    let runtime: ReturnType<typeof parseRuntime>;
+    if (query.runtime !== undefined) {
+      runtime = parseRuntime(query.runtime);
+      if (!runtime || runtime === 'api') {
+        return reply
+          .code(400)
+          .send(
+            openAIError(
+              `unknown runtime "${query.runtime}" (use llama_cpp, mlx, lmstudio or ollama)`,
+              'invalid_request_error',
+              'unknown_runtime',
+              'runtime',
+            ),
+          );
+      }
+    }
+    const result = await deps.factory.reinitialize(runtime ? { runtime: runtime as never } : {});
+    return { added: result.added, removed: result.removed, kept: result.kept, hosts: result.hosts };
+  });
+}

@@ -1,0 +1,196 @@
+/** The admin API and gateway described as OpenAPI 3.1, served at `/api/openapi.json`. */
+export function openApiDocument(version: string) {
+  const error = {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['message', 'type'],
+        properties: {
+          message: { type: 'string' },
+          type: { type: 'string' },
+          param: { type: ['string', 'null'] },
+          code: { type: ['string', 'null'] },
+        },
+      },
+    },
+  };
+  const hostHealth = {
+    type: 'object',
+    required: ['runtime', 'hostUrl', 'status', 'latencyMs', 'lastChecked', 'modelCount'],
+    properties: {
+      runtime: { type: 'string', enum: ['llama_cpp', 'mlx', 'lmstudio', 'ollama'] },
+      hostUrl: { type: 'string' },
+      status: { type: 'string', enum: ['up', 'loading', 'unauthorized', 'down'] },
+      latencyMs: { type: 'number' },
+      error: { type: 'string' },
+      warnings: { type: 'array', items: { type: 'string' } },
+      lastChecked: { type: 'string', format: 'date-time' },
+      modelCount: { type: 'integer' },
+    },
+  };
+  const model = {
+    type: 'object',
+    required: ['identifier', 'name', 'runtime', 'host', 'availability', 'stale'],
+    properties: {
+      identifier: { type: 'string', description: 'name:runtime@host:port' },
+      name: { type: 'string' },
+      runtime: { type: 'string' },
+      provider: { type: 'string' },
+      host: { type: 'string' },
+      availability: { type: 'string', enum: ['served', 'loading', 'unloaded', 'available', 'failed'] },
+      stale: { type: 'boolean' },
+      config: { type: 'object', additionalProperties: true },
+      metadata: { type: 'object', additionalProperties: true },
+    },
+  };
+  const engine = {
+    type: 'object',
+    properties: {
+      runtime: { type: 'string' },
+      label: { type: 'string' },
+      enabled: { type: 'boolean' },
+      managed: { type: 'boolean' },
+      process: { type: ['object', 'null'], additionalProperties: true },
+      hosts: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            url: { type: 'string' },
+            status: { type: 'string' },
+            version: { type: 'string' },
+            models: { type: 'integer' },
+          },
+        },
+      },
+    },
+  };
+  const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+  const errors = {
+    '400': { description: 'invalid request', ...json(error) },
+    '401': { description: 'missing or wrong bearer token', ...json(error) },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'autobyteus-server', version },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'required when listening beyond loopback' },
+      },
+      schemas: { Error: error, HostHealth: hostHealth, Model: model, Engine: engine },
+    },
+    security: [{ bearer: [] }, {}],
+    paths: {
+      '/api/health': {
+        get: {
+          summary: 'Server status and the health of every host',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: {
+                status: { type: 'string' },
+                version: { type: 'string' },
+                uptimeSeconds: { type: 'integer' },
+                hosts: { type: 'array', items: { $ref: '#/components/schemas/HostHealth' } },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/api/models': {
+        get: {
+          summary: 'Every registered model',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/api/engines': {
+        get: {
+          summary: 'Local engines: hosts, managed or external, version and process state',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: { engines: { type: 'array', items: { $ref: '#/components/schemas/Engine' } } },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/api/models/reload': {
+        post: {
+          summary: 'Rediscover models (all runtimes, or one)',
+          parameters: [
+            {
+              name: 'runtime',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: ['llama_cpp', 'mlx', 'lmstudio', 'ollama'] },
+            },
+          ],
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: {
+                added: { type: 'array', items: { type: 'string' } },
+                removed: { type: 'array', items: { type: 'string' } },
+                kept: { type: 'array', items: { type: 'string' } },
+                hosts: { type: 'array', items: { $ref: '#/components/schemas/HostHealth' } },
+              },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/v1/models': {
+        get: {
+          summary: 'OpenAI-compatible model list (ids are model identifiers)',
+          responses: { '200': json({ type: 'object' }), ...errors },
+        },
+      },
+      '/v1/chat/completions': {
+        post: {
+          summary: 'OpenAI-compatible chat completions, streamed (SSE) or not, routed on `model`',
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['model', 'messages'],
+              properties: {
+                model: { type: 'string' },
+                messages: { type: 'array', minItems: 1 },
+                stream: { type: 'boolean' },
+              },
+              additionalProperties: true,
+            }),
+          },
+          responses: {
+            '200': {
+              description: 'a chat.completion, or an event stream of chat.completion.chunk',
+              headers: {
+                'x-autobyteus-overhead-ms': { schema: { type: 'string' }, description: "the gateway's own time" },
+              },
+              content: {
+                'application/json': { schema: { type: 'object' } },
+                'text/event-stream': { schema: { type: 'string' } },
+              },
+            },
+            ...errors,
+            '404': { description: 'unknown model', ...json(error) },
+            '413': { description: 'body too large', ...json(error) },
+            '502': { description: 'the engine failed', ...json(error) },
+            '503': { description: 'the engine is loading', ...json(error) },
+            '504': { description: 'the engine timed out', ...json(error) },
+          },
+        },
+      },
+    },
+  };
+}
