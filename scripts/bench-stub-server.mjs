@@ -55,7 +55,7 @@ function buildSseBody(n) {
   const chunk =
     'data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":"tok"}}],"created":1,"id":"x","model":"m","object":"chat.completion.chunk"}\n\n';
   const final = `data: {"choices":[{"finish_reason":"stop","index":0,"delta":{}}],"created":1,"id":"x","model":"m","object":"chat.completion.chunk","usage":{"completion_tokens":${n},"prompt_tokens":1,"total_tokens":${n + 1}}}\n\n`;
-  return Buffer.from(chunk.repeat(n) + final + 'data: [DONE]\n\n');
+  return Buffer.from(`${chunk.repeat(n)}${final}data: [DONE]\n\n`);
 }
 
 async function start(msg) {

@@ -12,21 +12,15 @@
 //   tokens     real llama-server + SmolLM2-135M, 256 tokens: LlamaCppLLM.streamMessages vs curl.
 //
 // Results: a table per part on stdout and bench-results/<part>.json.
-import { spawn, fork } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
-import { cpus, homedir, totalmem, tmpdir, loadavg } from 'node:os';
+import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildChatRequestBody, HttpClient, LLMFactory, OpenAICompatibleTransport, silentLogger } from 'autobyteus';
 import OpenAI from 'openai';
-import {
-  LLMFactory,
-  OpenAICompatibleTransport,
-  HttpClient,
-  buildChatRequestBody,
-  silentLogger,
-} from 'autobyteus';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench-results');
@@ -50,7 +44,12 @@ if (args.help) {
   );
   process.exit(0);
 }
-const selected = args.only ? args.only.split(',').map((s) => s.trim()).filter(Boolean) : PARTS;
+const selected = args.only
+  ? args.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : PARTS;
 for (const part of selected) {
   if (!PARTS.includes(part)) {
     console.error(`unknown part "${part}"; choose from ${PARTS.join(', ')}`);
@@ -82,12 +81,15 @@ function median(values) {
 
 const round = (x, digits = 2) => (x == null || Number.isNaN(x) ? null : Number(x.toFixed(digits)));
 const fmt = (x, digits = 0) =>
-  x == null || Number.isNaN(x) ? '-' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  x == null || Number.isNaN(x)
+    ? '-'
+    : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function printTable(title, headers, rows) {
   const cells = [headers, ...rows].map((row) => row.map((cell) => String(cell)));
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
-  const line = (row) => `| ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
+  const line = (row) =>
+    `| ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
   console.log(`\n${title}`);
   console.log(line(cells[0]));
   console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
@@ -154,7 +156,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 /** Forks scripts/bench-stub-server.mjs, sends it its job, and waits for its ports. */
 function forkStub(message) {
-  const child = track(fork(join(ROOT, 'scripts', 'bench-stub-server.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = track(
+    fork(join(ROOT, 'scripts', 'bench-stub-server.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`stub server exited early (code ${code})`)));
@@ -186,7 +190,9 @@ async function benchDiscovery() {
   const HEALTHY = 60;
   const HANGING = 20;
   const REFUSED = 20;
-  console.log(`\n=== discovery: ${HEALTHY} healthy + ${HANGING} hanging + ${REFUSED} refusing llama.cpp hosts, timeout ${T} ms ===`);
+  console.log(
+    `\n=== discovery: ${HEALTHY} healthy + ${HANGING} hanging + ${REFUSED} refusing llama.cpp hosts, timeout ${T} ms ===`,
+  );
   const { child, reply } = await forkStub({
     mode: 'discovery',
     healthy: HEALTHY,
@@ -205,7 +211,8 @@ async function benchDiscovery() {
     // Interleave the three kinds so neither variant meets them in blocks.
     const hosts = [];
     for (let i = 0; i < Math.max(HEALTHY, HANGING, REFUSED); i++) {
-      for (const ports of [reply.healthyPorts, reply.hangingPorts, refusedPorts]) if (i < ports.length) hosts.push(url(ports[i]));
+      for (const ports of [reply.healthyPorts, reply.hangingPorts, refusedPorts])
+        if (i < ports.length) hosts.push(url(ports[i]));
     }
     const settingsFor = (hostList) => ({
       llamaCppHosts: hostList,
@@ -290,7 +297,14 @@ async function benchDiscovery() {
 
     const parMedian = median(parallelRuns.map((r) => r.wallMs));
     const result = {
-      config: { hosts: hosts.length, healthy: HEALTHY, hanging: HANGING, refused: REFUSED, discoveryTimeoutMs: T, parallelRuns: ROUNDS },
+      config: {
+        hosts: hosts.length,
+        healthy: HEALTHY,
+        hanging: HANGING,
+        refused: REFUSED,
+        discoveryTimeoutMs: T,
+        parallelRuns: ROUNDS,
+      },
       parallel: {
         medianMs: round(parMedian, 1),
         minMs: Math.min(...parallelRuns.map((r) => r.wallMs)),
@@ -306,22 +320,40 @@ async function benchDiscovery() {
     const allUp = parallelRuns.every((r) => r.up === HEALTHY) && seq.up === HEALTHY;
     result.correct = allUp;
 
-    printTable(`discovery (${hosts.length} hosts, T = ${T} ms)`, ['variant', 'wall ms', 'wall / T', 'hosts up', 'models', 'runs'], [
+    printTable(
+      `discovery (${hosts.length} hosts, T = ${T} ms)`,
+      ['variant', 'wall ms', 'wall / T', 'hosts up', 'models', 'runs'],
       [
-        'parallel (LLMFactory.ensureInitialized)',
-        `${fmt(parMedian)} (median; ${fmt(result.parallel.minMs)}-${fmt(result.parallel.maxMs)})`,
-        fmt(parMedian / T, 3),
-        `${parallelRuns[0].up}/${hosts.length}`,
-        parallelRuns[0].models,
-        ROUNDS,
+        [
+          'parallel (LLMFactory.ensureInitialized)',
+          `${fmt(parMedian)} (median; ${fmt(result.parallel.minMs)}-${fmt(result.parallel.maxMs)})`,
+          fmt(parMedian / T, 3),
+          `${parallelRuns[0].up}/${hosts.length}`,
+          parallelRuns[0].models,
+          ROUNDS,
+        ],
+        [
+          'sequential (one factory per host)',
+          fmt(seq.wallMs),
+          fmt(seq.wallMs / T, 2),
+          `${seq.up}/${hosts.length}`,
+          seq.models,
+          1,
+        ],
+        ['speedup sequential / parallel', `${fmt(result.speedup, 1)}x`, '', '', '', ''],
       ],
-      ['sequential (one factory per host)', fmt(seq.wallMs), fmt(seq.wallMs / T, 2), `${seq.up}/${hosts.length}`, seq.models, 1],
-      ['speedup sequential / parallel', `${fmt(result.speedup, 1)}x`, '', '', '', ''],
-    ]);
+    );
     printTable(
       'sequential, per host kind',
       ['kind', 'hosts', 'total ms', 'mean ms', 'max ms', 'statuses'],
-      Object.entries(seq.byKind).map(([kind, k]) => [kind, k.n, fmt(k.totalMs), fmt(k.meanMs, 1), fmt(k.maxMs), JSON.stringify(k.statuses)]),
+      Object.entries(seq.byKind).map(([kind, k]) => [
+        kind,
+        k.n,
+        fmt(k.totalMs),
+        fmt(k.meanMs, 1),
+        fmt(k.maxMs),
+        JSON.stringify(k.statuses),
+      ]),
     );
     if (!allUp) console.log(`  WARNING: expected ${HEALTHY} hosts up in every run`);
     writeResults('discovery', result);
@@ -383,7 +415,9 @@ async function benchStream() {
     const clients = { ours, sdk: theirs };
     const runs = { ours: [], sdk: [] };
     const report = (name, label, r) =>
-      console.log(`  ${name.padEnd(4)} ${label}: ${fmt(r.ms)} ms, ${fmt((N / r.ms) * 1000)} chunks/s (${r.events} events)`);
+      console.log(
+        `  ${name.padEnd(4)} ${label}: ${fmt(r.ms)} ms, ${fmt((N / r.ms) * 1000)} chunks/s (${r.events} events)`,
+      );
     report('ours', 'warm-up', await ours());
     report('sdk', 'warm-up', await theirs());
     for (let i = 1; i <= ROUNDS; i++) {
@@ -403,11 +437,30 @@ async function benchStream() {
       ratioOursOverSdk: round(med('ours') / med('sdk'), 3),
       perRoundRatios: runs.ours.map((r, i) => round(r.chunksPerSec / runs.sdk[i].chunksPerSec, 3)),
     };
-    printTable(`stream (${fmt(N)} chunks, ${fmt(reply.bytes / 1e6, 1)} MB SSE body)`, ['client', 'median ms', 'median chunks/s', 'runs (chunks/s)'], [
-      ['ours: OpenAICompatibleTransport.stream', fmt(result.ours.medianMs), fmt(result.ours.medianChunksPerSec), runs.ours.map((r) => fmt(r.chunksPerSec)).join(' ')],
-      ['openai SDK chat.completions.create', fmt(result.sdk.medianMs), fmt(result.sdk.medianChunksPerSec), runs.sdk.map((r) => fmt(r.chunksPerSec)).join(' ')],
-      ['ratio ours / SDK', '', `${fmt(result.ratioOursOverSdk, 3)}`, result.perRoundRatios.map((r) => fmt(r, 2)).join(' ')],
-    ]);
+    printTable(
+      `stream (${fmt(N)} chunks, ${fmt(reply.bytes / 1e6, 1)} MB SSE body)`,
+      ['client', 'median ms', 'median chunks/s', 'runs (chunks/s)'],
+      [
+        [
+          'ours: OpenAICompatibleTransport.stream',
+          fmt(result.ours.medianMs),
+          fmt(result.ours.medianChunksPerSec),
+          runs.ours.map((r) => fmt(r.chunksPerSec)).join(' '),
+        ],
+        [
+          'openai SDK chat.completions.create',
+          fmt(result.sdk.medianMs),
+          fmt(result.sdk.medianChunksPerSec),
+          runs.sdk.map((r) => fmt(r.chunksPerSec)).join(' '),
+        ],
+        [
+          'ratio ours / SDK',
+          '',
+          `${fmt(result.ratioOursOverSdk, 3)}`,
+          result.perRoundRatios.map((r) => fmt(r, 2)).join(' '),
+        ],
+      ],
+    );
     writeResults('stream', result);
     return result;
   } finally {
@@ -433,7 +486,9 @@ async function waitForFile(path, what, waitS) {
       );
     }
     if (!told) {
-      console.log(`  waiting up to ${waitS} s for ${what} at ${path} (is scripts/prepare-test-engines.sh still building it?)`);
+      console.log(
+        `  waiting up to ${waitS} s for ${what} at ${path} (is scripts/prepare-test-engines.sh still building it?)`,
+      );
       told = true;
     }
     await sleep(5000);
@@ -442,42 +497,79 @@ async function waitForFile(path, what, waitS) {
 
 /** Starts llama-server and resolves once `/health` answers 200. */
 async function startLlamaServer(bin, gguf, port) {
-  const argv = ['-m', gguf, '--alias', 'SmolLM2-135M-Instruct', '--host', '127.0.0.1', '--port', String(port), '-c', '2048', '-np', '1', '-t', '2'];
+  const argv = [
+    '-m',
+    gguf,
+    '--alias',
+    'SmolLM2-135M-Instruct',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '-c',
+    '2048',
+    '-np',
+    '1',
+    '-t',
+    '2',
+  ];
   const child = track(spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   const log = { text: '' };
   const collect = (data) => {
-    log.text += data.toString();
-    if (log.text.length > 4_000_000) log.text = log.text.slice(-1_000_000);
+    // Offsets into this text mark where each request's lines start, so it is never trimmed
+    // (a few hundred bytes per request); a runaway log just stops being collected.
+    if (log.text.length < 64_000_000) log.text += data.toString();
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   while (true) {
-    if (child.exitCode !== null) throw new Error(`llama-server exited with code ${child.exitCode}:\n${log.text.slice(-2000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`llama-server exited with code ${child.exitCode}:\n${log.text.slice(-2000)}`);
     try {
       const res = await fetch(`${url}/health`);
       await res.arrayBuffer();
       if (res.status === 200) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`llama-server did not become healthy within 120 s:\n${log.text.slice(-2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`llama-server did not become healthy within 120 s:\n${log.text.slice(-2000)}`);
     await sleep(200);
   }
   return { child, url, argv, log };
 }
 
-/** `eval time = X ms / N tokens (... , Y tokens per second)` lines llama-server logs per request. */
-function evalRatesIn(text) {
-  const rates = [];
-  for (const match of text.matchAll(/^\s*eval time\s*=\s*([\d.]+) ms\s*\/\s*(\d+) (?:tokens|runs)\s*\(.*?([\d.]+) tokens per second\)/gm)) {
-    rates.push({ ms: Number(match[1]), tokens: Number(match[2]), perSecond: Number(match[3]) });
-  }
-  return rates;
+/**
+ * The timing lines llama-server logs per request (`slot print_timing: ... | prompt eval time = ...`,
+ * `eval time = X ms / N tokens (... Y tokens per second)`, `total time = Z ms`); the last request's.
+ */
+function serverTimingsIn(text) {
+  const num = (re) => {
+    const all = [...text.matchAll(re)];
+    return all.length ? Number(all.at(-1)[1]) : undefined;
+  };
+  return {
+    promptMs: num(/prompt eval time\s*=\s*([\d.]+) ms/g),
+    evalMs: num(/(?<!prompt )eval time\s*=\s*([\d.]+) ms/g),
+    perSecond: num(/(?<!prompt )eval time\s*=.*?([\d.]+) tokens per second/g),
+    totalMs: num(/total time\s*=\s*([\d.]+) ms/g),
+  };
 }
 
 function runCurl(url, bodyPath, outPath) {
   return new Promise((resolve, reject) => {
-    const argv = ['-sN', '-H', 'content-type: application/json', '-d', `@${bodyPath}`, `${url}/v1/chat/completions`, '-o', outPath, '-w', '%{time_total}'];
+    const argv = [
+      '-sN',
+      '-H',
+      'content-type: application/json',
+      '-d',
+      `@${bodyPath}`,
+      `${url}/v1/chat/completions`,
+      '-o',
+      outPath,
+      '-w',
+      '%{time_total}',
+    ];
     const t0 = now();
     const child = track(spawn('curl', argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
@@ -509,7 +601,13 @@ async function benchTokens() {
     server = await startLlamaServer(bin, gguf, port);
     console.log(`  llama-server up at ${server.url} (${server.argv.join(' ')})`);
     factory = new LLMFactory({
-      settings: { llamaCppHosts: [server.url], ollamaHosts: [], lmStudioHosts: [], discoveryTimeoutMs: 30_000, requestTimeoutMs: 0 },
+      settings: {
+        llamaCppHosts: [server.url],
+        ollamaHosts: [],
+        lmStudioHosts: [],
+        discoveryTimeoutMs: 30_000,
+        requestTimeoutMs: 0,
+      },
       logger: silentLogger,
     });
     await factory.ensureInitialized();
@@ -519,7 +617,11 @@ async function benchTokens() {
     const llm = factory.createLLM(model.modelIdentifier, config);
     const messages = [{ role: 'user', content: PROMPT }];
     // The very body LlamaCppLLM sends (it adds cache_prompt; the transport forces stream: true).
-    const body = { cache_prompt: true, ...buildChatRequestBody(model.value, messages, llm.config, {}, true), stream: true };
+    const body = {
+      cache_prompt: true,
+      ...buildChatRequestBody(model.value, messages, llm.config, {}, true),
+      stream: true,
+    };
     const bodyPath = join(tmp, 'body.json');
     writeFileSync(bodyPath, JSON.stringify(body));
     console.log(`  model ${model.modelIdentifier}; body ${JSON.stringify(body)}`);
@@ -540,29 +642,31 @@ async function benchTokens() {
       const wallMs = now() - t0;
       if (!last?.isComplete) throw new Error('ours: stream ended without a complete chunk');
       const tokens = last.usage?.completionTokens;
-      if (tokens !== MAX_TOKENS) throw new Error(`ours: ${tokens} tokens generated, want ${MAX_TOKENS} (is ignore_eos honoured?)`);
-      await sleep(50); // let llama-server flush its timing log line
-      const logged = evalRatesIn(server.log.text.slice(logStart)).at(-1);
+      if (tokens !== MAX_TOKENS)
+        throw new Error(`ours: ${tokens} tokens generated, want ${MAX_TOKENS} (is ignore_eos honoured?)`);
+      await sleep(100); // let llama-server flush its timing log lines
+      const logged = serverTimingsIn(server.log.text.slice(logStart));
       return {
         wallMs,
         firstContentMs: firstMs,
         tokens,
         predictedPerSecond: last.timings?.predictedPerSecond,
-        loggedPerSecond: logged?.perSecond,
+        logged,
         text,
       };
     }
     async function curl(outPath = '/dev/null') {
       const logStart = server.log.text.length;
       const r = await runCurl(server.url, bodyPath, outPath);
-      await sleep(50);
-      const logged = evalRatesIn(server.log.text.slice(logStart)).at(-1);
-      return { ...r, loggedPerSecond: logged?.perSecond };
+      await sleep(100);
+      return { ...r, logged: serverTimingsIn(server.log.text.slice(logStart)) };
     }
 
     // Warm-ups. curl's writes its stream to a file once, to check it generates the same 256 tokens.
     const warmOurs = await ours();
-    console.log(`  ours warm-up: ${fmt(warmOurs.wallMs)} ms, ${warmOurs.tokens} tokens, server ${fmt(warmOurs.predictedPerSecond, 1)} tok/s`);
+    console.log(
+      `  ours warm-up: ${fmt(warmOurs.wallMs)} ms, ${warmOurs.tokens} tokens, server ${fmt(warmOurs.predictedPerSecond, 1)} tok/s`,
+    );
     const curlOut = join(tmp, 'curl-out.txt');
     const warmCurl = await curl(curlOut);
     const events = readFileSync(curlOut, 'utf8')
@@ -572,38 +676,52 @@ async function benchTokens() {
     const curlUsage = events.find((e) => e.usage)?.usage;
     const curlTimings = events.find((e) => e.timings)?.timings;
     const curlText = events.map((e) => e.choices?.[0]?.delta?.content ?? '').join('');
-    if (curlUsage?.completion_tokens !== MAX_TOKENS) throw new Error(`curl: ${curlUsage?.completion_tokens} tokens generated, want ${MAX_TOKENS}`);
+    if (curlUsage?.completion_tokens !== MAX_TOKENS)
+      throw new Error(`curl: ${curlUsage?.completion_tokens} tokens generated, want ${MAX_TOKENS}`);
     console.log(
       `  curl warm-up: ${fmt(warmCurl.wallMs)} ms wall, ${fmt(warmCurl.timeTotalMs)} ms time_total, ${curlUsage.completion_tokens} tokens, ` +
         `server ${fmt(curlTimings?.predicted_per_second, 1)} tok/s; same text as ours: ${curlText === warmOurs.text}`,
     );
 
+    // Client overhead: the client's time minus the time llama-server itself logged for the request
+    // (prompt + generation). It is what the client adds, and it varies far less with machine load
+    // than tokens/s does.
+    const overhead = (clientMs, logged) => (logged.totalMs === undefined ? null : round(clientMs - logged.totalMs, 1));
     const runs = { ours: [], curl: [] };
     for (let i = 1; i <= ROUNDS; i++) {
       const order = i % 2 ? ['ours', 'curl'] : ['curl', 'ours'];
       for (const name of order) {
         if (name === 'ours') {
           const r = await ours();
-          runs.ours.push({
+          const run = {
             wallMs: round(r.wallMs, 1),
-            tokensPerSec: round((MAX_TOKENS / r.wallMs) * 1000, 1),
+            tokensPerSec: round((MAX_TOKENS / r.wallMs) * 1000, 2),
             firstContentMs: round(r.firstContentMs, 1),
-            serverPredictedPerSec: round(r.predictedPerSecond, 1),
-            serverLoggedPerSec: r.loggedPerSecond ?? null,
-          });
-          console.log(`  ours round ${i}: ${fmt(r.wallMs)} ms, ${fmt((MAX_TOKENS / r.wallMs) * 1000, 1)} tok/s (server ${fmt(r.predictedPerSecond, 1)})`);
+            serverPredictedPerSec: round(r.predictedPerSecond, 2),
+            serverTotalMs: r.logged.totalMs ?? null,
+            overheadMs: overhead(r.wallMs, r.logged),
+          };
+          runs.ours.push(run);
+          console.log(
+            `  ours round ${i}: ${fmt(r.wallMs)} ms, ${fmt(run.tokensPerSec, 1)} tok/s (server ${fmt(r.predictedPerSecond, 1)} tok/s, ` +
+              `${fmt(run.serverTotalMs)} ms; client overhead ${fmt(run.overheadMs, 1)} ms)`,
+          );
         } else {
           const r = await curl();
-          runs.curl.push({
+          const run = {
             wallMs: round(r.wallMs, 1),
             timeTotalMs: round(r.timeTotalMs, 1),
-            tokensPerSecWall: round((MAX_TOKENS / r.wallMs) * 1000, 1),
-            tokensPerSecTimeTotal: round((MAX_TOKENS / r.timeTotalMs) * 1000, 1),
-            serverLoggedPerSec: r.loggedPerSecond ?? null,
-          });
+            tokensPerSecWall: round((MAX_TOKENS / r.wallMs) * 1000, 2),
+            tokensPerSecTimeTotal: round((MAX_TOKENS / r.timeTotalMs) * 1000, 2),
+            serverLoggedPerSec: r.logged.perSecond ?? null,
+            serverTotalMs: r.logged.totalMs ?? null,
+            overheadMs: overhead(r.timeTotalMs, r.logged),
+            overheadWallMs: overhead(r.wallMs, r.logged),
+          };
+          runs.curl.push(run);
           console.log(
-            `  curl round ${i}: ${fmt(r.wallMs)} ms wall (${fmt((MAX_TOKENS / r.wallMs) * 1000, 1)} tok/s), ` +
-              `${fmt(r.timeTotalMs)} ms time_total (${fmt((MAX_TOKENS / r.timeTotalMs) * 1000, 1)} tok/s), server log ${fmt(r.loggedPerSecond, 1)}`,
+            `  curl round ${i}: ${fmt(r.wallMs)} ms wall, ${fmt(r.timeTotalMs)} ms time_total (${fmt(run.tokensPerSecTimeTotal, 1)} tok/s; ` +
+              `server ${fmt(run.serverLoggedPerSec, 1)} tok/s, ${fmt(run.serverTotalMs)} ms; client overhead ${fmt(run.overheadMs, 1)} ms)`,
           );
         }
       }
@@ -615,6 +733,12 @@ async function benchTokens() {
     const oursTps = med(runs.ours, 'tokensPerSec');
     const curlTpsWall = med(runs.curl, 'tokensPerSecWall');
     const curlTpsTotal = med(runs.curl, 'tokensPerSecTimeTotal');
+    const pairedTotal = runs.ours.map((r, i) => round(r.tokensPerSec / runs.curl[i].tokensPerSecTimeTotal, 3));
+    const pairedServer = runs.ours.map((r, i) =>
+      r.serverPredictedPerSec && runs.curl[i].serverLoggedPerSec
+        ? round(r.serverPredictedPerSec / runs.curl[i].serverLoggedPerSec, 3)
+        : null,
+    );
     const result = {
       config: {
         server: `${bin} ${server.argv.join(' ')}`,
@@ -623,43 +747,68 @@ async function benchTokens() {
         rounds: ROUNDS,
         order: 'warm-up each, then A,B / B,A alternating',
         tokensPerSec: `${MAX_TOKENS} / wall seconds from sending the request to the last chunk`,
+        overheadMs: 'client time minus llama-server logged total time (prompt + generation) of the same request',
       },
       ours: {
         medianTokensPerSec: oursTps,
         medianFirstContentMs: med(runs.ours, 'firstContentMs'),
         medianServerPredictedPerSec: med(runs.ours, 'serverPredictedPerSec'),
-        medianServerLoggedPerSec: med(runs.ours, 'serverLoggedPerSec'),
+        medianOverheadMs: med(runs.ours, 'overheadMs'),
         runs: runs.ours,
       },
       curl: {
         medianTokensPerSecWall: curlTpsWall,
         medianTokensPerSecTimeTotal: curlTpsTotal,
         medianServerLoggedPerSec: med(runs.curl, 'serverLoggedPerSec'),
-        warmupServerPredictedPerSec: round(curlTimings?.predicted_per_second, 1),
+        medianOverheadMs: med(runs.curl, 'overheadMs'),
+        medianOverheadWallMs: med(runs.curl, 'overheadWallMs'),
+        warmupServerPredictedPerSec: round(curlTimings?.predicted_per_second, 2),
         sameTextAsOurs: curlText === warmOurs.text,
         runs: runs.curl,
       },
       ratioOursOverCurlTimeTotal: round(oursTps / curlTpsTotal, 3),
       ratioOursOverCurlWall: round(oursTps / curlTpsWall, 3),
-      perRoundRatiosTimeTotal: runs.ours.map((r, i) => round(r.tokensPerSec / runs.curl[i].tokensPerSecTimeTotal, 3)),
+      perRoundRatiosTimeTotal: pairedTotal,
+      medianPerRoundRatioTimeTotal: median(pairedTotal),
+      perRoundServerSpeedRatios: pairedServer,
     };
-    printTable(`tokens (${MAX_TOKENS} tokens, SmolLM2-135M-Instruct Q4_1, llama-server -t 2)`, ['client', 'median tok/s', 'server tok/s (median)', 'runs (tok/s)'], [
+    printTable(
+      `tokens (${MAX_TOKENS} tokens, SmolLM2-135M-Instruct Q4_1, llama-server -t 2)`,
+      ['client', 'median tok/s', 'server tok/s', 'client overhead ms', 'runs (tok/s)'],
       [
-        'ours: LlamaCppLLM.streamMessages',
-        fmt(oursTps, 1),
-        `${fmt(result.ours.medianServerPredictedPerSec, 1)} (timings.predicted_per_second)`,
-        runs.ours.map((r) => fmt(r.tokensPerSec, 1)).join(' '),
+        [
+          'ours: LlamaCppLLM.streamMessages',
+          fmt(oursTps, 1),
+          fmt(result.ours.medianServerPredictedPerSec, 1),
+          fmt(result.ours.medianOverheadMs, 1),
+          runs.ours.map((r) => fmt(r.tokensPerSec, 1)).join(' '),
+        ],
+        [
+          'curl, by its time_total',
+          fmt(curlTpsTotal, 1),
+          fmt(result.curl.medianServerLoggedPerSec, 1),
+          fmt(result.curl.medianOverheadMs, 1),
+          runs.curl.map((r) => fmt(r.tokensPerSecTimeTotal, 1)).join(' '),
+        ],
+        [
+          'curl, by wall time incl. spawn',
+          fmt(curlTpsWall, 1),
+          '',
+          fmt(result.curl.medianOverheadWallMs, 1),
+          runs.curl.map((r) => fmt(r.tokensPerSecWall, 1)).join(' '),
+        ],
+        ['ratio ours / curl time_total (of medians)', fmt(result.ratioOursOverCurlTimeTotal, 3), '', '', ''],
+        [
+          'ratio ours / curl time_total (per round)',
+          `${fmt(result.medianPerRoundRatioTimeTotal, 3)} (median)`,
+          '',
+          '',
+          pairedTotal.map((r) => fmt(r, 3)).join(' '),
+        ],
+        ['ratio ours / curl wall (of medians)', fmt(result.ratioOursOverCurlWall, 3), '', '', ''],
+        ['server speed ratio in the same rounds', '', '', '', pairedServer.map((r) => fmt(r, 3)).join(' ')],
       ],
-      [
-        'curl, by its time_total',
-        fmt(curlTpsTotal, 1),
-        `${fmt(result.curl.medianServerLoggedPerSec, 1)} (server log)`,
-        runs.curl.map((r) => fmt(r.tokensPerSecTimeTotal, 1)).join(' '),
-      ],
-      ['curl, by wall time incl. spawn', fmt(curlTpsWall, 1), '', runs.curl.map((r) => fmt(r.tokensPerSecWall, 1)).join(' ')],
-      ['ratio ours / curl time_total', fmt(result.ratioOursOverCurlTimeTotal, 3), '', result.perRoundRatiosTimeTotal.map((r) => fmt(r, 3)).join(' ')],
-      ['ratio ours / curl wall', fmt(result.ratioOursOverCurlWall, 3), '', ''],
-    ]);
+    );
     writeResults('tokens', result);
     return result;
   } finally {

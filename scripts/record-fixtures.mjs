@@ -326,7 +326,7 @@ function toolTemplate() {
 `;
 }
 
-/** A deterministic ~2000-word text: overflows a 256-token (and a 2048-token) context. */
+/** A deterministic text; 2000 words overflow a 256-token (and a 2048-token) context. */
 function longText(words = 2000) {
   const vocab = (
     'the river runs past old stone houses where people gather every morning to trade bread fish ' +
@@ -490,6 +490,19 @@ function toolsSpecs(engine, model) {
 function overflowSpecs(model) {
   return [
     { name: 'context-overflow', method: 'POST', path: CHAT, body: overflowBody(model) },
+    {
+      name: 'context-full-stream',
+      note: 'the prompt fits but prompt + max_tokens does not: generation stops when the context is full',
+      method: 'POST',
+      path: CHAT,
+      body: {
+        ...(model ? { model } : {}),
+        messages: [{ role: 'user', content: `Continue this story at length:\n${longText(120)}` }],
+        max_tokens: 300,
+        temperature: 0,
+        stream: true,
+      },
+    },
     {
       name: 'context-overflow-stream',
       method: 'POST',

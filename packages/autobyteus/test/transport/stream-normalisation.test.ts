@@ -76,23 +76,37 @@ describe('streaming recorded llama-server answers', () => {
     expect(sent.tools[0].function.name).toBe('f');
   });
 
-  it('assembles fragmented tool-call arguments into whole calls', async () => {
-    const fixture = loadFixture('llama-cpp', 'chat-tools-stream');
-    stub = await startStubEngine({ 'POST /v1/chat/completions': replay(fixture) });
-    const chunks = await collect(transportFor(stub.url).stream(helloBody(true)));
-    const final = chunks.at(-1)!;
-    const deltas = chunks.flatMap((c) => c.toolCalls ?? []);
-    if (deltas.length === 0) {
-      // The recorded model answered in text; the fixture still has to stream and complete.
-      expect(final.isComplete).toBe(true);
-      return;
-    }
-    const args = deltas
-      .filter((d) => d.index === 0)
-      .map((d) => d.argumentsDelta)
-      .join('');
-    expect(final.completeToolCalls?.[0]?.arguments).toBe(args);
-    expect(() => JSON.parse(args)).not.toThrow();
+  it('fragmented (llama.cpp, recorded) and whole (MLX) tool calls give the same deltas and assembled calls', async () => {
+    stub = await startStubEngine({
+      'POST /v1/chat/completions': replay(loadFixture('llama-cpp', 'chat-tools-stream')),
+    });
+    const fragmented = await collect(transportFor(stub.url).stream(helloBody(true)));
+    await stub.close();
+    stub = await startStubEngine({
+      'POST /v1/chat/completions': replay(loadFixture('documented', 'mlx-chat-tools-whole-stream')),
+    });
+    const whole = await collect(transportFor(stub.url, 'mlx').stream(helloBody(true)));
+
+    const fragmentDeltas = fragmented.flatMap((c) => c.toolCalls ?? []);
+    expect(fragmentDeltas.length).toBeGreaterThan(3);
+    expect(fragmentDeltas[0]).toMatchObject({ index: 0, name: 'get_weather', id: expect.any(String) });
+    expect(fragmentDeltas.slice(1).every((d) => d.index === 0 && d.name === undefined)).toBe(true);
+    const [call] = fragmented.at(-1)?.completeToolCalls ?? [];
+    expect(call?.name).toBe('get_weather');
+    expect(call?.arguments).toBe(fragmentDeltas.map((d) => d.argumentsDelta).join(''));
+    expect(JSON.parse(call?.arguments ?? '')).toHaveProperty('city');
+    expect(fragmented.at(-1)?.finishReason).toBe('tool_calls');
+
+    const wholeDeltas = whole.flatMap((c) => c.toolCalls ?? []);
+    expect(wholeDeltas).toEqual([
+      { index: 0, id: 'call_9f8e', name: 'get_weather', argumentsDelta: '{"city": "Paris"}' },
+      { index: 1, id: 'call_9f8f', name: 'get_time', argumentsDelta: '{"tz": "CET"}' },
+    ]);
+    expect(whole.at(-1)?.completeToolCalls?.map((c) => JSON.parse(c.arguments))).toEqual([
+      { city: 'Paris' },
+      { tz: 'CET' },
+    ]);
+    expect(whole.at(-1)?.usage).toEqual({ promptTokens: 40, completionTokens: 20, totalTokens: 60 });
   });
 
   it('reads a non-streamed answer with usage and timings', async () => {
