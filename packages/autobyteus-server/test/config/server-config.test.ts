@@ -135,3 +135,16 @@ describe('config check (CLI)', () => {
     }
   });
 });
+
+describe('.env.example', () => {
+  it('documents every key with a comment', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', '.env.example'), 'utf8');
+    const lines = text.split('\n');
+    for (const key of CONFIG_KEYS) {
+      const index = lines.findIndex((line) => new RegExp(`^#? ?${key.env}=`).test(line));
+      expect(index, key.env).toBeGreaterThan(0);
+      expect(lines[index - 1]?.startsWith('# '), key.env).toBe(true);
+    }
+  });
+});

@@ -14,6 +14,19 @@ export function mlxModelName(id: string): string {
 }
 
 /**
+ * mlx_lm.server lists its `--model` twice when it lives in the hub cache: by repo id and by snapshot
+ * path. Both name the same model; keep one entry, the repo id (it also works with HF_HUB_OFFLINE).
+ */
+function preferRepoIds(models: LLMModel[]): LLMModel[] {
+  const byName = new Map<string, LLMModel>();
+  for (const model of models) {
+    const known = byName.get(model.name);
+    if (!known || (isAbsolute(known.value) && !isAbsolute(model.value))) byName.set(model.name, model);
+  }
+  return [...byName.values()];
+}
+
+/**
  * Discovers mlx_lm.server hosts through `/v1/models`. The server reports ids only, so context
  * length and quantization come from each model folder's `config.json` when it is on this machine.
  * When the host is down, MLX folders in the Hugging Face cache are registered as `available`, so a
@@ -29,7 +42,7 @@ export class MLXModelProvider implements ModelProvider {
         ? [`${ctx.hostUrl} lists models with owned_by "${entries[0]?.owned_by}": it may not be mlx_lm.server`]
         : [];
       const models = await Promise.all(entries.map((entry) => this.toModel(ctx, entry.id, 'served')));
-      return { status: 'up', models, warnings };
+      return { status: 'up', models: preferRepoIds(models), warnings };
     } catch (error) {
       if (!(error instanceof LLMError)) throw error;
       const local = await scanHuggingFaceCache(ctx.settings.huggingFaceCacheDir);
