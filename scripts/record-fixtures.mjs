@@ -35,10 +35,11 @@
 //   mlx        main      HF_HUB_CACHE=... HF_HUB_OFFLINE=1 python -m mlx_lm.server --model DIR --host 127.0.0.1 --port 18001
 //              tools     same, with a model folder whose tokenizer_config.json chat_template is the
 //                        --print-tool-template one (the spawn mode builds that folder itself, from links)
+//              long-prompt  same with --prefill-step-size 256 (so the keep-alive comments show)
 //              empty-cache  same with HF_HUB_CACHE pointing at a folder that does not exist
 //
 // --group also works with --spawn-* (comma-separated) to re-record only some groups: llama-cpp
-// loading,main,tools,overflow,auth,router; mlx loading,main,tools,empty-cache.
+// loading,main,tools,overflow,auth,router; mlx loading,main,tools,long-prompt,empty-cache.
 //
 // Other options: --model ID (the `model` sent in request bodies; default: the first id of /v1/models),
 // --api-key K (sent where a group needs a valid key; never written to a fixture: fixtures show the
@@ -132,7 +133,7 @@ const API_KEY_PLACEHOLDER = '<api-key>';
  * Sends one request with node:http and resolves (never rejects) with
  * {status, headers, body, error?}. `body` is the exact response text, however it was framed.
  */
-function rawRequest(base, { method, path: p, headers = {}, body }, timeoutMs = 180_000) {
+function rawRequest(base, { method, path: p, headers = {}, body }, timeoutMs = 600_000) {
   return new Promise((resolve) => {
     const url = new URL(p, base);
     const payload =
@@ -462,13 +463,6 @@ function mainSpecs(engine, model) {
         path: CHAT,
         body: chatBody(model, { stream: true, stream_options: {} }),
       },
-      {
-        name: 'long-prompt-stream',
-        note: 'mlx_lm.server enforces no context limit (so no context-overflow fixture); a long prompt shows the ": keepalive N/M" comments sent during prompt processing',
-        method: 'POST',
-        path: CHAT,
-        body: overflowBody(model, { stream: true }),
-      },
     );
   }
   return specs;
@@ -483,6 +477,25 @@ function toolsSpecs(engine, model) {
       method: 'POST',
       path: CHAT,
       body: toolsBody(model, engine, { stream: true, stream_options: { include_usage: true } }),
+    },
+  ];
+}
+
+/** mlx only, against a server started with --prefill-step-size 256 (see runMlxSpawned). */
+function longPromptSpecs(model) {
+  return [
+    {
+      name: 'long-prompt-stream',
+      note: 'mlx_lm.server enforces no context limit (so there is no context-overflow fixture); a ~800-token prompt on a server started with --prefill-step-size 256 shows the ": keepalive N/M" comments it sends after each prompt-processing step',
+      method: 'POST',
+      path: CHAT,
+      body: {
+        ...(model ? { model } : {}),
+        messages: [SYSTEM, { role: 'user', content: `Summarize this text in one sentence:\n\n${longText(600)}` }],
+        max_tokens: 24,
+        temperature: 0,
+        stream: true,
+      },
     },
   ];
 }
@@ -673,11 +686,12 @@ async function llamaLoadingGroup(base, child) {
     if (ready && got.size < want.length) break;
   }
   for (const s of want) {
-    if (got.has(s.name)) {
-      const [spec, headers, r] = got.get(s.name);
-      save(spec, headers, r);
-    } else log(`${s.name}: the model loaded before a 503 was caught; not recorded`);
+    if (!got.has(s.name)) log(`${s.name}: the model loaded before a 503 was caught; not recorded`);
   }
+  // Saved by the caller once the server is ready and its version (/props build_info) can be read.
+  return () => {
+    for (const [spec, headers, r] of got.values()) save(spec, headers, r);
+  };
 }
 
 async function runLlamaSpawned() {
@@ -693,9 +707,10 @@ async function runLlamaSpawned() {
   if (want('main') || want('loading')) {
     const child = startServer('llama-main', bin, [...common, '-c', '2048']);
     await waitPort(base, child);
-    if (want('loading')) await llamaLoadingGroup(base, child);
+    const saveLoading = want('loading') ? await llamaLoadingGroup(base, child) : () => {};
     await waitHealthy(base, 120_000, child);
     recordedFrom = args['recorded-from'] ?? (await llamaRecordedFrom(base));
+    saveLoading();
     if (want('main')) {
       const model = args.model ?? (await firstModelId(base));
       for (const s of mainSpecs('llama-cpp', model)) await record(base, { ...s, auth: 'none' });
@@ -798,7 +813,10 @@ async function runLlamaManual() {
   const group = args.group ?? 'main';
   if (group === 'loading') {
     // No child to watch: poll the given server directly.
-    await llamaLoadingGroup(base, { exitCode: null });
+    const saveLoading = await llamaLoadingGroup(base, { exitCode: null });
+    await waitHealthy(base);
+    recordedFrom = args['recorded-from'] ?? (await llamaRecordedFrom(base));
+    saveLoading();
     return;
   }
   if (group === 'router') {
@@ -888,6 +906,16 @@ async function runMlxSpawned() {
     fs.rmSync(variant, { recursive: true, force: true });
   }
 
+  if (want('long-prompt')) {
+    const env = { HF_HUB_OFFLINE: '1', ...(hfCache ? { HF_HUB_CACHE: hfCache } : {}) };
+    const child = startServer('mlx-long-prompt', python, [...argv, '--prefill-step-size', '256'], env);
+    await waitHealthy(base, 120_000, child);
+    await mlxWarmUp(base);
+    const model = args.model ?? (await firstModelId(base));
+    for (const s of longPromptSpecs(model)) await record(base, s);
+    await stopServer(child);
+  }
+
   if (want('empty-cache')) {
     const missing = path.join(os.tmpdir(), `record-fixtures-no-such-hf-cache-${process.pid}`);
     fs.rmSync(missing, { recursive: true, force: true });
@@ -915,7 +943,11 @@ async function runMlxManual() {
     for (const s of toolsSpecs('mlx', args.model)) await record(base, s);
     return;
   }
-  if (group !== 'main') die(`unknown --group ${group} for mlx (main, tools, empty-cache)`);
+  if (group === 'long-prompt') {
+    for (const s of longPromptSpecs(args.model ?? (await firstModelId(base)))) await record(base, s);
+    return;
+  }
+  if (group !== 'main') die(`unknown --group ${group} for mlx (main, tools, long-prompt, empty-cache)`);
   await mlxWarmUp(base);
   const model = args.model ?? (await firstModelId(base));
   for (const s of mainSpecs('mlx', model)) await record(base, s);

@@ -2,6 +2,7 @@ import type { LLMFactory, LLMModel } from 'autobyteus';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { BatchedWriter } from './batched-writer.js';
 import { encodeCompletion, OpenAIChunkEncoder } from './openai-chunk-encoder.js';
 import { hostIsDown, openAIError, upstreamError } from './openai-error.js';
 
@@ -131,14 +132,14 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
       connection: 'keep-alive',
       [OVERHEAD_HEADER]: (dispatched + (performance.now() - firstAt)).toFixed(3),
     });
-    const write = async (text: string) => {
-      if (text && !res.write(text)) await new Promise((resolve) => res.once('drain', resolve));
-    };
+    const out = new BatchedWriter(res);
+    const write = (text: string) => out.write(text);
     try {
       if (!first.done) await write(encoder.encode(first.value as never));
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         await write(encoder.encode(next.value));
       }
+      await out.flush();
       res.end();
     } catch (error) {
       if (controller.signal.aborted) {
@@ -147,6 +148,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
       }
       failed(error);
       const { body: errorBody } = upstreamError(error);
+      await out.flush();
       // Same shape llama-server uses: an error event, then the stream closes without [DONE].
       res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
     }

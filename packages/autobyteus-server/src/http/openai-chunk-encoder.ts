@@ -71,17 +71,15 @@ export class OpenAIChunkEncoder {
     return { role: 'assistant' };
   }
 
+  /** The constant head of every event, serialised once: per-token work stays small. */
+  private head?: string;
+
   private event(choices: unknown[], chunk: ChatStreamChunk, usage?: unknown): string {
-    const body: Record<string, unknown> = {
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices,
-    };
-    if (usage) body.usage = usage;
-    if (chunk.isComplete && chunk.timings && !usage) body.timings = timingsWire(chunk.timings);
-    return `data: ${JSON.stringify(body)}\n\n`;
+    this.head ??= `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)}`;
+    let tail = `,"choices":${JSON.stringify(choices)}`;
+    if (usage) tail += `,"usage":${JSON.stringify(usage)}`;
+    if (chunk.isComplete && chunk.timings && !usage) tail += `,"timings":${JSON.stringify(timingsWire(chunk.timings))}`;
+    return `${this.head}${tail}}\n\n`;
   }
 }
 

@@ -55,7 +55,9 @@ describe('MLX discovery (recorded mlx_lm.server answers)', () => {
     const factory = factoryWith({ mlxHosts: url, huggingFaceCacheDir: fakeHubCache() });
     await factory.ensureInitialized();
     const models = factory.listAvailableModels();
-    expect(models.map((m) => [m.name, m.availability])).toEqual([['autobyteus-test/SmolLM2-135M-Instruct-mlx', 'available']]);
+    expect(models.map((m) => [m.name, m.availability])).toEqual([
+      ['autobyteus-test/SmolLM2-135M-Instruct-mlx', 'available'],
+    ]);
     expect(factory.getHostHealth()[0]?.status).toBe('down');
   });
 });

@@ -10,7 +10,7 @@ export interface Fixture {
 
 const FIXTURE_ROOT = join(import.meta.dirname, '..', 'fixtures');
 
-export function loadFixture(engine: 'llama-cpp' | 'mlx' | 'documented', name: string): Fixture {
+export function loadFixture(engine: 'llama-cpp' | 'mlx', name: string): Fixture {
   return JSON.parse(readFileSync(join(FIXTURE_ROOT, engine, `${name}.json`), 'utf8')) as Fixture;
 }
 
