@@ -290,10 +290,10 @@ async function benchDiscovery() {
     const warmup = await parallel('warm-up');
     // Parallel runs around the one sequential run, so slow phases of the machine hit both.
     const parallelRuns = [];
-    parallelRuns.push(await parallel(1));
-    parallelRuns.push(await parallel(2));
+    const before = Math.ceil(ROUNDS / 2);
+    for (let i = 1; i <= before; i++) parallelRuns.push(await parallel(i));
     const seq = await sequential();
-    for (let i = 3; i <= ROUNDS; i++) parallelRuns.push(await parallel(i));
+    for (let i = before + 1; i <= ROUNDS; i++) parallelRuns.push(await parallel(i));
 
     const parMedian = median(parallelRuns.map((r) => r.wallMs));
     const result = {
@@ -556,7 +556,11 @@ function serverTimingsIn(text) {
   };
 }
 
-function runCurl(url, bodyPath, outPath) {
+/**
+ * Runs curl on the same body. With `measureCpu` it runs under `sh -c '...; times'` to read curl's
+ * own CPU time (used for the untimed validation run only; timed runs spawn curl directly).
+ */
+function runCurl(url, bodyPath, outPath, { measureCpu = false } = {}) {
   return new Promise((resolve, reject) => {
     const argv = [
       '-sN',
@@ -568,10 +572,14 @@ function runCurl(url, bodyPath, outPath) {
       '-o',
       outPath,
       '-w',
-      '%{time_total}',
+      measureCpu ? '%{time_total}\\n' : '%{time_total}',
     ];
     const t0 = now();
-    const child = track(spawn('curl', argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = track(
+      measureCpu
+        ? spawn('sh', ['-c', 'curl "$@" && times', 'sh', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('curl', argv, { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -579,8 +587,16 @@ function runCurl(url, bodyPath, outPath) {
     child.once('error', reject);
     child.once('close', (code) => {
       const wallMs = now() - t0;
-      if (code !== 0) reject(new Error(`curl exited with ${code}: ${stderr}`));
-      else resolve({ wallMs, timeTotalMs: Number(stdout.trim()) * 1000 });
+      if (code !== 0) return reject(new Error(`curl exited with ${code}: ${stderr}`));
+      const lines = stdout.trim().split('\n');
+      const result = { wallMs, timeTotalMs: Number(lines[0]) * 1000 };
+      if (measureCpu) {
+        // `times`: shell user/sys, then children user/sys, as 0m0.012s.
+        const secs = (text) =>
+          [...text.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+        result.cpuMs = lines[2] ? secs(lines[2]) * 1000 : undefined;
+      }
+      resolve(result);
     });
   });
 }
@@ -628,6 +644,7 @@ async function benchTokens() {
 
     async function ours() {
       const logStart = server.log.text.length;
+      const cpu0 = process.cpuUsage();
       const t0 = now();
       let firstMs;
       let last;
@@ -640,6 +657,7 @@ async function benchTokens() {
         last = chunk;
       }
       const wallMs = now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       if (!last?.isComplete) throw new Error('ours: stream ended without a complete chunk');
       const tokens = last.usage?.completionTokens;
       if (tokens !== MAX_TOKENS)
@@ -648,6 +666,7 @@ async function benchTokens() {
       const logged = serverTimingsIn(server.log.text.slice(logStart));
       return {
         wallMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
         firstContentMs: firstMs,
         tokens,
         predictedPerSecond: last.timings?.predictedPerSecond,
@@ -655,9 +674,9 @@ async function benchTokens() {
         text,
       };
     }
-    async function curl(outPath = '/dev/null') {
+    async function curl(outPath = '/dev/null', options = {}) {
       const logStart = server.log.text.length;
-      const r = await runCurl(server.url, bodyPath, outPath);
+      const r = await runCurl(server.url, bodyPath, outPath, options);
       await sleep(100);
       return { ...r, logged: serverTimingsIn(server.log.text.slice(logStart)) };
     }
@@ -668,7 +687,7 @@ async function benchTokens() {
       `  ours warm-up: ${fmt(warmOurs.wallMs)} ms, ${warmOurs.tokens} tokens, server ${fmt(warmOurs.predictedPerSecond, 1)} tok/s`,
     );
     const curlOut = join(tmp, 'curl-out.txt');
-    const warmCurl = await curl(curlOut);
+    const warmCurl = await curl(curlOut, { measureCpu: true });
     const events = readFileSync(curlOut, 'utf8')
       .split('\n')
       .filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]')
@@ -680,7 +699,8 @@ async function benchTokens() {
       throw new Error(`curl: ${curlUsage?.completion_tokens} tokens generated, want ${MAX_TOKENS}`);
     console.log(
       `  curl warm-up: ${fmt(warmCurl.wallMs)} ms wall, ${fmt(warmCurl.timeTotalMs)} ms time_total, ${curlUsage.completion_tokens} tokens, ` +
-        `server ${fmt(curlTimings?.predicted_per_second, 1)} tok/s; same text as ours: ${curlText === warmOurs.text}`,
+        `server ${fmt(curlTimings?.predicted_per_second, 1)} tok/s, curl CPU ${fmt(warmCurl.cpuMs, 1)} ms; ` +
+        `same text as ours: ${curlText === warmOurs.text}`,
     );
 
     // Client overhead: the client's time minus the time llama-server itself logged for the request
@@ -697,6 +717,7 @@ async function benchTokens() {
             wallMs: round(r.wallMs, 1),
             tokensPerSec: round((MAX_TOKENS / r.wallMs) * 1000, 2),
             firstContentMs: round(r.firstContentMs, 1),
+            clientCpuMs: round(r.cpuMs, 1),
             serverPredictedPerSec: round(r.predictedPerSecond, 2),
             serverTotalMs: r.logged.totalMs ?? null,
             overheadMs: overhead(r.wallMs, r.logged),
@@ -704,7 +725,7 @@ async function benchTokens() {
           runs.ours.push(run);
           console.log(
             `  ours round ${i}: ${fmt(r.wallMs)} ms, ${fmt(run.tokensPerSec, 1)} tok/s (server ${fmt(r.predictedPerSecond, 1)} tok/s, ` +
-              `${fmt(run.serverTotalMs)} ms; client overhead ${fmt(run.overheadMs, 1)} ms)`,
+              `${fmt(run.serverTotalMs)} ms; client overhead ${fmt(run.overheadMs, 1)} ms, client CPU ${fmt(run.clientCpuMs, 1)} ms)`,
           );
         } else {
           const r = await curl();
@@ -752,6 +773,7 @@ async function benchTokens() {
       ours: {
         medianTokensPerSec: oursTps,
         medianFirstContentMs: med(runs.ours, 'firstContentMs'),
+        medianClientCpuMs: med(runs.ours, 'clientCpuMs'),
         medianServerPredictedPerSec: med(runs.ours, 'serverPredictedPerSec'),
         medianOverheadMs: med(runs.ours, 'overheadMs'),
         runs: runs.ours,
@@ -763,6 +785,7 @@ async function benchTokens() {
         medianOverheadMs: med(runs.curl, 'overheadMs'),
         medianOverheadWallMs: med(runs.curl, 'overheadWallMs'),
         warmupServerPredictedPerSec: round(curlTimings?.predicted_per_second, 2),
+        warmupCpuMs: round(warmCurl.cpuMs, 1),
         sameTextAsOurs: curlText === warmOurs.text,
         runs: runs.curl,
       },
@@ -774,13 +797,14 @@ async function benchTokens() {
     };
     printTable(
       `tokens (${MAX_TOKENS} tokens, SmolLM2-135M-Instruct Q4_1, llama-server -t 2)`,
-      ['client', 'median tok/s', 'server tok/s', 'client overhead ms', 'runs (tok/s)'],
+      ['client', 'median tok/s', 'server tok/s', 'client overhead ms', 'client CPU ms', 'runs (tok/s)'],
       [
         [
           'ours: LlamaCppLLM.streamMessages',
           fmt(oursTps, 1),
           fmt(result.ours.medianServerPredictedPerSec, 1),
           fmt(result.ours.medianOverheadMs, 1),
+          fmt(result.ours.medianClientCpuMs, 1),
           runs.ours.map((r) => fmt(r.tokensPerSec, 1)).join(' '),
         ],
         [
@@ -788,6 +812,7 @@ async function benchTokens() {
           fmt(curlTpsTotal, 1),
           fmt(result.curl.medianServerLoggedPerSec, 1),
           fmt(result.curl.medianOverheadMs, 1),
+          `${fmt(result.curl.warmupCpuMs, 1)} (warm-up)`,
           runs.curl.map((r) => fmt(r.tokensPerSecTimeTotal, 1)).join(' '),
         ],
         [
@@ -795,18 +820,20 @@ async function benchTokens() {
           fmt(curlTpsWall, 1),
           '',
           fmt(result.curl.medianOverheadWallMs, 1),
+          '',
           runs.curl.map((r) => fmt(r.tokensPerSecWall, 1)).join(' '),
         ],
-        ['ratio ours / curl time_total (of medians)', fmt(result.ratioOursOverCurlTimeTotal, 3), '', '', ''],
+        ['ratio ours / curl time_total (of medians)', fmt(result.ratioOursOverCurlTimeTotal, 3), '', '', '', ''],
         [
           'ratio ours / curl time_total (per round)',
           `${fmt(result.medianPerRoundRatioTimeTotal, 3)} (median)`,
           '',
           '',
+          '',
           pairedTotal.map((r) => fmt(r, 3)).join(' '),
         ],
-        ['ratio ours / curl wall (of medians)', fmt(result.ratioOursOverCurlWall, 3), '', '', ''],
-        ['server speed ratio in the same rounds', '', '', '', pairedServer.map((r) => fmt(r, 3)).join(' ')],
+        ['ratio ours / curl wall (of medians)', fmt(result.ratioOursOverCurlWall, 3), '', '', '', ''],
+        ['server speed ratio in the same rounds', '', '', '', '', pairedServer.map((r) => fmt(r, 3)).join(' ')],
       ],
     );
     writeResults('tokens', result);

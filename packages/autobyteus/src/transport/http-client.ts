@@ -49,8 +49,8 @@ export class HttpClient {
 
   /** Sends the request and resolves once response headers arrive. The caller must consume or `dispose()` the body. */
   async open(req: HttpRequest): Promise<HttpResponse> {
-    const exchange = new Exchange(req, this.options);
     if (req.signal?.aborted) throw new RequestAbortedError(req.context);
+    const exchange = new Exchange(req, this.options);
     try {
       const response = await request(req.url, {
         method: req.method,
