@@ -125,30 +125,37 @@ async function ttftSeries(directUrl, gatewayUrl, directBody, gatewayBody, n) {
   };
 }
 
-/** `concurrency` streams at once, `perStream` requests each; aggregate events/s. */
-async function throughput(url, body, concurrency, perStream) {
+/**
+ * `concurrency` streams at once, `perStream` requests each; aggregate tokens/s. Every request
+ * streams the same fixed number of tokens (the stub's 256, or max_tokens with ignore_eos), so
+ * completed requests × tokens per request is exact for both paths.
+ */
+async function throughput(url, body, concurrency, perStream, tokensPerRequest) {
   const started = performance.now();
-  let events = 0;
+  let done = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      for (let i = 0; i < perStream; i++) events += (await streamOnce(url, body)).events;
+      for (let i = 0; i < perStream; i++) {
+        await streamOnce(url, body);
+        done++;
+      }
     }),
   );
-  return events / ((performance.now() - started) / 1000);
+  return (done * tokensPerRequest) / ((performance.now() - started) / 1000);
 }
 
-async function throughputSeries(directUrl, gatewayUrl, directBody, gatewayBody, concurrency, perStream, rounds) {
+async function throughputSeries(directUrl, gatewayUrl, directBody, gatewayBody, concurrency, perStream, rounds, tokens) {
   const direct = [];
   const gateway = [];
-  await throughput(gatewayUrl, gatewayBody, concurrency, 1);
-  await throughput(directUrl, directBody, concurrency, 1);
+  await throughput(gatewayUrl, gatewayBody, concurrency, 1, tokens);
+  await throughput(directUrl, directBody, concurrency, 1, tokens);
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
-      direct.push(await throughput(directUrl, directBody, concurrency, perStream));
-      gateway.push(await throughput(gatewayUrl, gatewayBody, concurrency, perStream));
+      direct.push(await throughput(directUrl, directBody, concurrency, perStream, tokens));
+      gateway.push(await throughput(gatewayUrl, gatewayBody, concurrency, perStream, tokens));
     } else {
-      gateway.push(await throughput(gatewayUrl, gatewayBody, concurrency, perStream));
-      direct.push(await throughput(directUrl, directBody, concurrency, perStream));
+      gateway.push(await throughput(gatewayUrl, gatewayBody, concurrency, perStream, tokens));
+      direct.push(await throughput(directUrl, directBody, concurrency, perStream, tokens));
     }
   }
   return {
@@ -183,7 +190,7 @@ async function stubPart() {
       [16, 25],
       [128, 5],
     ]) {
-      rows.push(await throughputSeries(directUrl, gw.url, directBody, gatewayBody, c, per, 5));
+      rows.push(await throughputSeries(directUrl, gw.url, directBody, gatewayBody, c, per, 5, 256));
     }
     const rss = rssOf(gw.child.pid);
     return { part: 'stub', machine: machine(), chunksPerStream: 256, ttft, throughput: rows, serverMemory: rss };
@@ -234,8 +241,8 @@ async function realPart() {
       const ttftBody = (m) => JSON.stringify({ model: m, messages, stream: true, max_tokens: 1, temperature: 0 });
       const ttft = await ttftSeries(directUrl, gw.url, ttftBody('SmolLM2-135M-Instruct'), ttftBody(gw.models[0]), 60);
       const rows = [
-        await throughputSeries(directUrl, gw.url, directBody, gatewayBody, 1, 3, 3),
-        await throughputSeries(directUrl, gw.url, directBody, gatewayBody, 4, 2, 3),
+        await throughputSeries(directUrl, gw.url, directBody, gatewayBody, 1, 2, 5, 64),
+        await throughputSeries(directUrl, gw.url, directBody, gatewayBody, 4, 1, 5, 64),
       ];
       return {
         part: 'real',
