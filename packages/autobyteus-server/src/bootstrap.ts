@@ -2,7 +2,9 @@ import type { LLMFactory } from 'autobyteus';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/server-config.js';
-import { NO_MANAGED_ENGINES } from './engines/engine-inventory.js';
+import { startManagedEngines, supervisorStates, wantsManaged } from './engines/managed-engines.js';
+import { EngineManifestStore } from './engines/manifest/engine-manifest-store.js';
+import { EngineSupervisor } from './engines/process/engine-supervisor.js';
 import { isLoopback, resolveApiToken } from './http/api-token.js';
 import { buildApp } from './http/server-app.js';
 import { createFactory } from './services/create-factory.js';
@@ -39,17 +41,27 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   for (const warning of config.warnings) logger.warn(warning);
   const token = resolveApiToken({ configured: v.AUTOBYTEUS_API_TOKEN, listenHost: host, home: config.home });
 
-  // Managed engines come with the managed-engines feature; until then say plainly what happens.
-  const wantsManaged = (v.LLAMACPP_MANAGED || v.MLX_MANAGED) && v.LLM_HOST_MANAGEMENT !== 'external';
-  if (wantsManaged) {
-    logger.warn(
-      'LLAMACPP_MANAGED / MLX_MANAGED are set, but this build cannot install or launch engines yet; using the configured hosts',
-    );
+  // Managed engines first; the factory then probes their hosts ahead of the configured ones, so a
+  // managed engine that fails to start simply leaves the listed hosts to serve.
+  const supervisor = new EngineSupervisor();
+  const uninstallExitHandlers = supervisor.installExitHandlers(process, { exitAfterSignal: false });
+  let managedHosts = { llamaCpp: [] as string[], mlx: [] as string[] };
+  if (wantsManaged(config, 'llama_cpp') || wantsManaged(config, 'mlx')) {
+    managedHosts = await startManagedEngines({
+      config,
+      logger,
+      store: EngineManifestStore.forHome(config.home),
+      supervisor,
+    });
   } else {
-    logger.info('no managed engines; using the configured hosts');
+    logger.info(
+      v.LLM_HOST_MANAGEMENT === 'external'
+        ? 'LLM_HOST_MANAGEMENT=external: using the configured hosts only'
+        : 'no managed engines; using the configured hosts',
+    );
   }
 
-  const factory = createFactory(config, logger);
+  const factory = createFactory(config, logger, managedHosts);
   await factory.ensureInitialized();
   for (const h of factory.getHostHealth()) {
     logger.info(
@@ -62,7 +74,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     factory,
     config,
     logger,
-    managed: NO_MANAGED_ENGINES,
+    managed: supervisorStates(supervisor),
     apiToken: token.token,
     version: SERVER_VERSION,
   });
@@ -83,6 +95,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       await monitor.stop();
       await app.close();
       await factory.close();
+      await supervisor.stopAll();
+      uninstallExitHandlers();
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { listEngines, NO_MANAGED_ENGINES } from '../engines/engine-inventory.js';
 import { modelView } from '../http/admin-routes.js';
+import { hubCacheDir } from '../models/hub-cache-dir.js';
+import { listLocalModels } from '../models/local-models.js';
+import { formatBytes } from '../models/progress-bar.js';
 import { createFactory } from '../services/create-factory.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
 import { printJson, printTable } from './output.js';
@@ -12,7 +14,7 @@ async function discovered(command: Command) {
   return { config, factory };
 }
 
-/** `models list`, `engines list`, `health`: discovery in-process, the same services the server uses. */
+/** `models list` and `health`: discovery in-process, the same services the server uses. */
 export function registerListingCommands(program: Command): void {
   const models = program.command('models').description('models on the configured hosts');
   models
@@ -33,35 +35,6 @@ export function registerListingCommands(program: Command): void {
             m.config.quantization,
             m.stale ? 'yes' : '',
           ]),
-        );
-      await factory.close();
-    });
-
-  const engines = program.command('engines').description('local engines');
-  engines
-    .command('list')
-    .description('list local engines with their hosts and state')
-    .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }, command: Command) => {
-      const { config, factory } = await discovered(command);
-      const views = listEngines(factory, config, NO_MANAGED_ENGINES);
-      if (options.json) printJson(views);
-      else
-        printTable(
-          ['RUNTIME', 'ENABLED', 'MANAGED', 'HOST', 'STATUS', 'VERSION', 'MODELS'],
-          views.flatMap((e) =>
-            e.hosts.length
-              ? e.hosts.map((h) => [
-                  e.runtime,
-                  e.enabled ? 'yes' : 'no',
-                  e.managed ? 'yes' : 'no',
-                  h.url,
-                  h.status,
-                  h.version,
-                  h.models,
-                ])
-              : [[e.runtime, e.enabled ? 'yes' : 'no', e.managed ? 'yes' : 'no', undefined, undefined, undefined, 0]],
-          ),
         );
       await factory.close();
     });

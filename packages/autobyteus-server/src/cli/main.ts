@@ -4,9 +4,12 @@ import { ConfigError } from '../config/server-config.js';
 import { SERVER_VERSION } from '../version.js';
 import { registerChatCommand } from './chat-command.js';
 import { registerConfigCommand } from './config-command.js';
+import { registerEnginesCommands } from './engines-commands.js';
 import { registerListingCommands } from './listing-commands.js';
+import { registerModelsCommands } from './models-commands.js';
 import { registerReloadCommand } from './reload-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerUpCommand } from './up-command.js';
 
 const program = new Command('autobyteus-server')
   .description(
@@ -18,6 +21,9 @@ const program = new Command('autobyteus-server')
 
 registerServeCommand(program);
 registerListingCommands(program);
+registerEnginesCommands(program);
+registerModelsCommands(program);
+registerUpCommand(program);
 registerReloadCommand(program);
 registerChatCommand(program);
 registerConfigCommand(program);

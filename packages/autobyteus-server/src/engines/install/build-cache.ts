@@ -1,0 +1,77 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, readFileSync } from 'node:fs';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { copyLlamaServerFiles } from './copy-llama-server.js';
+
+/**
+ * A cache of built llama-server binaries, shared with `scripts/prepare-test-engines.sh` (which the
+ * test suite runs): a build is reused whenever the same source is built with the same flags on
+ * the same CPU. Layout, identical to the script's:
+ *
+ *   <cacheDir>/llama-server-<key>/bin/llama-server
+ *
+ * key = the first 12 hex digits of sha256(`<source identity>|<flags>|<cpu model line>`), where
+ * - source identity: the package version for `node-llama-cpp@<version>` (the script keys on
+ *   NODE_LLAMA_CPP_VERSION alone), else `<kind>:<commit>` (see prepareSource);
+ * - flags: every CMake flag in the order passed to cmake, joined by single spaces (the script's
+ *   LLAMA_BUILD_FLAGS string; a reordered list is a different key: a rebuild, never a wrong hit);
+ * - cpu model line: the first `model name` line of /proc/cpuinfo exactly as
+ *   `grep -m1 'model name' /proc/cpuinfo` prints it ('' elsewhere), because GGML_NATIVE tunes the
+ *   build to this CPU.
+ * The script's own `<cacheDir>/llama-server` symlink is left alone.
+ */
+export function buildCacheKey(sourceIdentity: string, flags: readonly string[], cpuLine = cpuModelLine()): string {
+  return createHash('sha256')
+    .update(`${sourceIdentity}|${flags.join(' ')}|${cpuLine}`)
+    .digest('hex')
+    .slice(0, 12);
+}
+
+/** The first `model name` line of /proc/cpuinfo, without its newline; '' when there is none. */
+export function cpuModelLine(): string {
+  try {
+    return (
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .split('\n')
+        .find((l) => l.includes('model name')) ?? ''
+    );
+  } catch {
+    return '';
+  }
+}
+
+/** Folder of one cached build. */
+export function cachedBuildDir(cacheDir: string, key: string): string {
+  return join(cacheDir, `llama-server-${key}`);
+}
+
+/** The cached `bin/` folder for a key, or null when there is no runnable cached build. */
+export async function findCachedBuild(cacheDir: string, key: string): Promise<string | null> {
+  const bin = join(cachedBuildDir(cacheDir, key), 'bin');
+  for (const name of ['llama-server', 'llama-server.exe']) {
+    try {
+      await access(join(bin, name), constants.X_OK);
+      return bin;
+    } catch {
+      // try the next name
+    }
+  }
+  return null;
+}
+
+/** Stores a built `bin/` folder under its key (temp folder + rename, so readers never see half a build). */
+export async function storeCachedBuild(cacheDir: string, key: string, binDir: string): Promise<void> {
+  const final = cachedBuildDir(cacheDir, key);
+  const temp = `${final}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(temp, { recursive: true });
+  try {
+    await copyLlamaServerFiles(binDir, join(temp, 'bin'));
+    await rename(temp, final);
+  } catch (error) {
+    // Another process stored the same build first: theirs is as good as ours.
+    if (!['EEXIST', 'ENOTEMPTY'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,32 @@
+/** Managed local engine processes: launch commands, readiness, supervision, prompt redaction. */
+export { bindHost, portOf, probeUrl } from './engine-address.js';
+export type {
+  EngineName,
+  EngineOutputLine,
+  EngineState,
+  EngineStatus,
+  OutputListener,
+  StateChangeListener,
+} from './engine-status.js';
+export { EngineSupervisor, type ExitHandlerOptions } from './engine-supervisor.js';
+export { EngineWatchdog } from './engine-watchdog.js';
+export {
+  type LaunchCommand,
+  type LlamaServerCommandOptions,
+  llamaServerCommand,
+  type MlxServerCommandOptions,
+  mlxServerCommand,
+} from './launch-command.js';
+export { ManagedLocalEngine, type ManagedLocalEngineOptions } from './managed-local-engine.js';
+export { PidFile } from './pid-file.js';
+export { isProcessAlive } from './process-liveness.js';
+export { PromptRedactor, REDACTED } from './prompt-redactor.js';
+export {
+  type LlamaCppReadinessOptions,
+  llamaCppReadiness,
+  type MlxReadinessOptions,
+  mlxReadiness,
+  type ReadinessContext,
+  type ReadinessProbe,
+} from './readiness-probe.js';
+export { DEFAULT_RESTART_POLICY, type RestartPolicy, restartDelayMs } from './restart-policy.js';

@@ -1,0 +1,286 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineVersionExistsError, SmokeTestFailedError } from '../../src/engines/install/commit-install.js';
+import { DownloadError } from '../../src/engines/install/download.js';
+import { installFromRelease, UnverifiedDownloadError } from '../../src/engines/install/install-from-release.js';
+import { readLlamaServerVersion } from '../../src/engines/install/llama-server-binary.js';
+import { runCommand } from '../../src/engines/install/run-command.js';
+import { ChecksumMismatchError } from '../../src/engines/install/sha256.js';
+import { buildZip } from './support/archive-builder.js';
+import { engineHome } from './support/engine-home.js';
+import { hasRealLlamaServer, REAL_LLAMA_SERVER, writeFakeLlamaServer } from './support/fake-llama.js';
+import { type Route, startReleaseServer } from './support/release-server.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const ASSET = (tag: string) => `llama-${tag}-bin-ubuntu-x64.tar.gz`;
+
+/** A release archive shaped like the official ones: `llama-<tag>/llama-server` (+ a library beside it). */
+async function releaseArchive(tag: string, options: { exitCode?: number } = {}): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'autobyteus-release-'));
+  const inner = join(dir, `llama-${tag}`);
+  mkdirSync(inner);
+  if (hasRealLlamaServer && options.exitCode === undefined)
+    copyFileSync(REAL_LLAMA_SERVER, join(inner, 'llama-server'));
+  else writeFakeLlamaServer(inner, options);
+  copyFileSync(join(inner, 'llama-server'), join(inner, 'libggml-fake.so'));
+  const file = join(dir, 'release.tar.gz');
+  await tar.c({ gzip: true, file, cwd: dir, portable: true }, [`llama-${tag}`]);
+  return readFileSync(file);
+}
+
+/** Runs `--version`: the smoke test used here (the process manager provides the real one). */
+const versionSmokeTest = async (path: string) => {
+  const result = await runCommand(path, ['--version'], { timeoutMs: 15_000 });
+  if (result.code !== 0) throw new Error(`${path} --version exited ${result.code}`);
+};
+const failingSmokeTest = async (path: string) => {
+  const result = await runCommand(path, ['--serve'], { timeoutMs: 15_000 });
+  if (result.code !== 0) throw new Error(`engine exited with code ${result.code} before becoming ready`);
+};
+
+describe('installFromRelease (local release server)', () => {
+  const routes = new Map<string, Route>();
+  let server: Awaited<ReturnType<typeof startReleaseServer>>;
+  let b100: Buffer;
+  let b200: Buffer;
+  let broken: Buffer;
+
+  beforeAll(async () => {
+    [b100, b200, broken] = await Promise.all([
+      releaseArchive('b100'),
+      releaseArchive('b200'),
+      releaseArchive('b300', { exitCode: 1 }),
+    ]);
+    routes.set(`/releases/download/b100/${ASSET('b100')}`, { kind: 'bytes', body: b100 });
+    routes.set(`/releases/download/b200/${ASSET('b200')}`, { kind: 'bytes', body: b200 });
+    routes.set(`/releases/download/b200/${ASSET('b200')}.sha256`, {
+      kind: 'bytes',
+      body: Buffer.from(`${sha(b200)}  ${ASSET('b200')}\n`),
+    });
+    routes.set(`/releases/download/b300/${ASSET('b300')}`, { kind: 'bytes', body: broken });
+    // Served bytes differ from what the checksum file promises.
+    routes.set(`/releases/download/b400/${ASSET('b400')}`, { kind: 'bytes', body: b200 });
+    routes.set(`/releases/download/b400/${ASSET('b400')}.sha256`, { kind: 'bytes', body: Buffer.from(sha(b100)) });
+    routes.set(`/releases/download/b500/${ASSET('b500')}`, {
+      kind: 'cut',
+      body: b100,
+      after: Math.floor(b100.length / 2),
+    });
+    routes.set(`/releases/download/b600/llama-b600-bin-win-cpu-x64.zip`, {
+      kind: 'bytes',
+      body: buildZip([
+        {
+          path: 'llama-server',
+          content: readFileSync(writeFakeLlamaServer(mkdtempSync(join(tmpdir(), 'z-')), { build: 600 })),
+        },
+      ]),
+    });
+    server = await startReleaseServer(routes);
+  }, 60_000);
+  afterAll(() => server.close());
+
+  it('downloads, verifies a given sha256, extracts, records and activates', async () => {
+    const { home, store, folders } = engineHome();
+    const progress: Array<[number, number | undefined]> = [];
+    const installed = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b100',
+      asset: 'llama-<tag>-bin-ubuntu-x64.tar.gz',
+      sha256: sha(b100).toUpperCase(),
+      onProgress: (received, total) => progress.push([received, total]),
+      smokeTest: versionSmokeTest,
+    });
+    const dir = join(home, 'engines', 'llama-cpp', 'b100');
+    expect(installed).toMatchObject({
+      engine: 'llama-cpp',
+      version: 'b100',
+      dir,
+      path: join(dir, 'bin', 'llama-server'),
+      active: true,
+    });
+    expect(folders('llama-cpp')).toEqual(['b100']);
+    expect(readFileSync(join(dir, 'bin', 'libggml-fake.so')).length).toBeGreaterThan(0);
+    const receipt = JSON.parse(readFileSync(join(dir, 'install.json'), 'utf8'));
+    expect(receipt).toMatchObject({
+      receipt: 1,
+      engine: 'llama-cpp',
+      version: 'b100',
+      source: 'release',
+      path: 'bin/llama-server',
+      checksum: sha(b100),
+    });
+    expect(receipt.origin).toBe(`${server.baseUrl}/download/b100/${ASSET('b100')}`);
+    const record = (await store.read()).engines['llama-cpp'];
+    expect(record.active).toBe('b100');
+    expect(record.versions.b100).toMatchObject({ source: 'release', path: installed.path, checksum: sha(b100) });
+    expect(progress.at(-1)).toEqual([b100.length, b100.length]);
+    expect(progress.every(([r], i) => i === 0 || r >= (progress[i - 1]?.[0] ?? 0))).toBe(true);
+    expect((await readLlamaServerVersion(installed.path)).version).toMatch(/^b\d+-[0-9a-f]+$/);
+  });
+
+  it('uses <asset>.sha256 from the server when no checksum is given', async () => {
+    const { store } = engineHome();
+    const installed = await installFromRelease({ store, baseUrl: server.baseUrl, tag: 'b200', asset: ASSET('b200') });
+    expect(installed.entry.checksum).toBe(sha(b200));
+    expect(server.requests).toContain(`/releases/download/b200/${ASSET('b200')}.sha256`);
+  });
+
+  it('falls back to the pinned checksum table', async () => {
+    const { store } = engineHome();
+    const installed = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b100',
+      asset: ASSET('b100'),
+      pinned: { [`b100/${ASSET('b100')}`]: sha(b100) },
+    });
+    expect(installed.version).toBe('b100');
+  });
+
+  it('refuses when no checksum is known, before downloading, and says how to proceed', async () => {
+    const { store, folders, manifestText } = engineHome();
+    const before = server.requests.length;
+    const error = await installFromRelease({ store, baseUrl: server.baseUrl, tag: 'b100', asset: ASSET('b100') }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(UnverifiedDownloadError);
+    expect(error.message).toMatch(/pass --sha256 <digest> to verify it, or --allow-unverified/);
+    expect(server.requests.slice(before)).toEqual([`/releases/download/b100/${ASSET('b100')}.sha256`]);
+    expect(folders('llama-cpp')).toEqual([]);
+    expect(manifestText()).toBeNull();
+    const installed = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b100',
+      asset: ASSET('b100'),
+      allowUnverified: true,
+    });
+    expect(installed.active).toBe(true);
+  });
+
+  async function withPrevious() {
+    const home = engineHome();
+    await installFromRelease({ store: home.store, baseUrl: server.baseUrl, tag: 'b200', asset: ASSET('b200') });
+    return { ...home, before: home.manifestText() };
+  }
+
+  it('404: DownloadError, manifest unchanged, nothing left behind', async () => {
+    const { store, folders, manifestText, before } = await withPrevious();
+    const error = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b999',
+      asset: ASSET('b999'),
+      allowUnverified: true,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error.message).toMatch(/answered 404/);
+    expect(manifestText()).toBe(before);
+    expect(folders('llama-cpp')).toEqual(['b200']);
+  });
+
+  it('wrong bytes: checksum mismatch refused, manifest unchanged, no folder', async () => {
+    const { store, folders, manifestText, before } = await withPrevious();
+    const error = await installFromRelease({ store, baseUrl: server.baseUrl, tag: 'b400', asset: ASSET('b400') }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect(error.message).toContain(
+      `sha256 of ${ASSET('b400')} is ${sha(b200)}, but ${ASSET('b400')}.sha256 says ${sha(b100)}`,
+    );
+    expect(manifestText()).toBe(before);
+    expect(folders('llama-cpp')).toEqual(['b200']);
+    expect((await store.read()).engines['llama-cpp'].active).toBe('b200');
+  });
+
+  it('connection cut mid-body: DownloadError with how far it got, nothing left behind', async () => {
+    const { store, folders, manifestText, before } = await withPrevious();
+    const error = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b500',
+      asset: ASSET('b500'),
+      allowUnverified: true,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error.message).toMatch(new RegExp(`failed after \\d+ of ${b100.length} bytes: the connection was cut`));
+    expect(manifestText()).toBe(before);
+    expect(folders('llama-cpp')).toEqual(['b200']);
+  });
+
+  it('a failing smoke test keeps the old version active and removes the new one', async () => {
+    const { store, folders } = await withPrevious();
+    const error = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b300',
+      asset: ASSET('b300'),
+      allowUnverified: true,
+      smokeTest: failingSmokeTest,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(SmokeTestFailedError);
+    expect(error.message).toBe(
+      'llama-cpp b300 failed its smoke test: engine exited with code 1 before becoming ready. It was removed; b200 stays active.',
+    );
+    const record = (await store.read()).engines['llama-cpp'];
+    expect(record.active).toBe('b200');
+    expect(Object.keys(record.versions)).toEqual(['b200']);
+    expect(folders('llama-cpp')).toEqual(['b200']);
+  });
+
+  it('refuses to reinstall an installed version unless forced (never the active one)', async () => {
+    const { store } = await withPrevious();
+    await expect(
+      installFromRelease({ store, baseUrl: server.baseUrl, tag: 'b200', asset: ASSET('b200') }),
+    ).rejects.toThrow(/b200 is installed and active; it cannot be replaced while active/);
+    await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b100',
+      asset: ASSET('b100'),
+      allowUnverified: true,
+      activate: false,
+    });
+    await expect(
+      installFromRelease({ store, baseUrl: server.baseUrl, tag: 'b100', asset: ASSET('b100'), allowUnverified: true }),
+    ).rejects.toThrow(EngineVersionExistsError);
+    const again = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b100',
+      asset: ASSET('b100'),
+      allowUnverified: true,
+      force: true,
+    });
+    expect(again.active).toBe(true);
+    expect((await store.read()).engines['llama-cpp'].previous).toBe('b200');
+  });
+
+  it('installs a Windows-style .zip release the same way', async () => {
+    const { store } = engineHome();
+    const installed = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b600',
+      asset: 'llama-<tag>-bin-win-cpu-x64.zip',
+      allowUnverified: true,
+      smokeTest: versionSmokeTest,
+    });
+    expect((await readLlamaServerVersion(installed.path)).version).toBe('b600-abc1234');
+  });
+
+  it('refuses tags and asset names that could escape the engines folder', async () => {
+    const { store } = engineHome();
+    await expect(
+      installFromRelease({ store, baseUrl: server.baseUrl, tag: '../b1', asset: 'x.tar.gz' }),
+    ).rejects.toThrow(/invalid engine version/);
+    await expect(
+      installFromRelease({ store, baseUrl: server.baseUrl, tag: 'b1', asset: '../x.tar.gz' }),
+    ).rejects.toThrow(/invalid release asset name/);
+  });
+});

@@ -1,0 +1,46 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A tiny CMake project shaped like llama.cpp where it matters: target `llama-server`, output in
+ * `<build>/bin/`, `--version` on stderr. It reports whether -DGGML_CUDA=ON reached CMake, and
+ * has a second target that must not be built. `broken` makes the C source fail to compile.
+ */
+export function fakeCmakeProject(options: { build?: number; broken?: boolean } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'autobyteus-fake-llama-src-'));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'CMakeLists.txt'),
+    `cmake_minimum_required(VERSION 3.14)
+project(fake_llama C)
+set(CMAKE_RUNTIME_OUTPUT_DIRECTORY \${CMAKE_BINARY_DIR}/bin)
+add_executable(llama-server server.c)
+if(GGML_CUDA)
+  target_compile_definitions(llama-server PRIVATE FAKE_CUDA=1)
+endif()
+add_executable(other-tool other.c)
+`,
+  );
+  writeFileSync(
+    join(dir, 'server.c'),
+    `#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+    fprintf(stderr, "version: 0.4.0-dev (build ${options.build ?? 7}, commit abc1234)\\n");
+#ifdef FAKE_CUDA
+    fprintf(stderr, "backend: cuda\\n");
+#else
+    fprintf(stderr, "backend: cpu\\n");
+#endif
+    return 0;
+  }
+  ${options.broken ? 'this does not compile;' : ''}
+  return 0;
+}
+`,
+  );
+  writeFileSync(join(dir, 'other.c'), 'int main(void) { return 0; }\n');
+  return dir;
+}
