@@ -21,10 +21,16 @@ export function tempHome(configToml = ''): string {
   return home;
 }
 
-/** Environment for the child: none of this machine's own settings leak in. */
+const OWN_SETTINGS = /^(AUTOBYTEUS_|LLAMACPP_|MLX_|OLLAMA_|LMSTUDIO_|HF_|LOG_|ALLOW_REMOTE$|LLM_HOST_MANAGEMENT$|PYPI_URL$)/;
+
+/**
+ * Environment for the child: this machine's own server and engine settings stay out, everything else
+ * (PATH, CA certificates for TLS, proxies) is passed through.
+ */
 export function cleanEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, AUTOBYTEUS_HOME: home, ...extra };
-  return env;
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!OWN_SETTINGS.test(key)) env[key] = value;
+  return { ...env, HOME: home, AUTOBYTEUS_HOME: home, ...extra };
 }
 
 /** Runs the CLI to completion. */
@@ -52,8 +58,10 @@ export async function startServerProcess(
   home: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  command = 'serve',
+  startTimeoutMs = 20_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: cleanEnv(home, env), cwd: home });
+  const child = spawn(process.execPath, [CLI, command, ...args], { env: cleanEnv(home, env), cwd: home });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => {
     output += d;
@@ -62,7 +70,7 @@ export async function startServerProcess(
     output += d;
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${startTimeoutMs} ms:\n${output}`)), startTimeoutMs);
     const check = () => {
       const match = /listening on (http:\/\/\S+) /.exec(output);
       if (match?.[1]) {
