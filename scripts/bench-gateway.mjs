@@ -144,7 +144,16 @@ async function throughput(url, body, concurrency, perStream, tokensPerRequest) {
   return (done * tokensPerRequest) / ((performance.now() - started) / 1000);
 }
 
-async function throughputSeries(directUrl, gatewayUrl, directBody, gatewayBody, concurrency, perStream, rounds, tokens) {
+async function throughputSeries(
+  directUrl,
+  gatewayUrl,
+  directBody,
+  gatewayBody,
+  concurrency,
+  perStream,
+  rounds,
+  tokens,
+) {
   const direct = [];
   const gateway = [];
   await throughput(gatewayUrl, gatewayBody, concurrency, 1, tokens);

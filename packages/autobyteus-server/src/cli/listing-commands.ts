@@ -16,27 +16,34 @@ async function discovered(command: Command) {
 
 /** `models list` and `health`: discovery in-process, the same services the server uses. */
 export function registerListingCommands(program: Command): void {
-  const models = program.command('models').description('models on the configured hosts');
+  const models = program.command('models').description('models: on the hosts, local files, pulls');
   models
     .command('list')
-    .description('list every registered model')
+    .description('list the models on the configured hosts and the local model files')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const { factory } = await discovered(command);
+      const { config, factory } = await discovered(command);
       const views = factory.listAvailableModels().map(modelView);
-      if (options.json) printJson(views);
-      else
-        printTable(
-          ['IDENTIFIER', 'AVAILABILITY', 'CONTEXT', 'QUANT', 'STALE'],
-          views.map((m) => [
-            m.identifier,
-            m.availability,
-            m.config.contextWindow,
-            m.config.quantization,
-            m.stale ? 'yes' : '',
-          ]),
-        );
+      const local = await listLocalModels({ home: config.home, hfCacheDir: hubCacheDir(config) });
       await factory.close();
+      if (options.json) return printJson({ registered: views, local });
+      console.log('On the configured hosts:');
+      printTable(
+        ['IDENTIFIER', 'AVAILABILITY', 'CONTEXT', 'QUANT', 'STALE'],
+        views.map((m) => [
+          m.identifier,
+          m.availability,
+          m.config.contextWindow,
+          m.config.quantization,
+          m.stale ? 'yes' : '',
+        ]),
+      );
+      console.log('\nLocal files:');
+      const rows: Array<Array<string | number | undefined>> = [
+        ...local.gguf.map((m) => [m.name, 'llama_cpp', formatBytes(m.size), m.gguf?.fileTypeName, m.path]),
+        ...local.mlx.map((m) => [m.id, 'mlx', undefined, m.config.quantization, m.path]),
+      ];
+      printTable(['NAME', 'RUNTIME', 'SIZE', 'QUANT', 'PATH'], rows);
     });
 
   program

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { DownloadError } from './download-errors.js';
 import { download } from './downloader.js';
 import { gitBlobOid } from './git-blob-oid.js';

@@ -21,7 +21,8 @@ export function tempHome(configToml = ''): string {
   return home;
 }
 
-const OWN_SETTINGS = /^(AUTOBYTEUS_|LLAMACPP_|MLX_|OLLAMA_|LMSTUDIO_|HF_|LOG_|ALLOW_REMOTE$|LLM_HOST_MANAGEMENT$|PYPI_URL$)/;
+const OWN_SETTINGS =
+  /^(AUTOBYTEUS_|LLAMACPP_|MLX_|OLLAMA_|LMSTUDIO_|HF_|LOG_|ALLOW_REMOTE$|LLM_HOST_MANAGEMENT$|PYPI_URL$)/;
 
 /**
  * Environment for the child: this machine's own server and engine settings stay out, everything else
@@ -70,7 +71,10 @@ export async function startServerProcess(
     output += d;
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${startTimeoutMs} ms:\n${output}`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start within ${startTimeoutMs} ms:\n${output}`)),
+      startTimeoutMs,
+    );
     const check = () => {
       const match = /listening on (http:\/\/\S+) /.exec(output);
       if (match?.[1]) {
