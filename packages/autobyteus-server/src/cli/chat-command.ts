@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveModel } from '../http/gateway-routes.js';
-import { createFactory } from '../services/create-factory.js';
+import { createCliFactory } from '../services/create-factory.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
 
 /** `chat <model> "<prompt>"`: streams one reply to the terminal. */
@@ -20,7 +20,7 @@ export function registerChatCommand(program: Command): void {
         command: Command,
       ) => {
         const { config, logger } = cliContext(command.optsWithGlobals<GlobalOptions>());
-        const factory = createFactory(config, logger);
+        const factory = createCliFactory(config, logger);
         await factory.ensureInitialized();
         const model = resolveModel(factory, modelArg);
         if (!model) {

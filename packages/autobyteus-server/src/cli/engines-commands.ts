@@ -18,7 +18,7 @@ import { detectPlatform } from '../engines/platform/detect-platform.js';
 import { EngineSupervisor } from '../engines/process/engine-supervisor.js';
 import { PidFile } from '../engines/process/pid-file.js';
 import { isProcessAlive } from '../engines/process/process-liveness.js';
-import { createFactory } from '../services/create-factory.js';
+import { createCliFactory } from '../services/create-factory.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
 import { stderrReporter } from './install-reporter.js';
 import { printJson, printTable } from './output.js';
@@ -102,7 +102,7 @@ export function registerEnginesCommands(program: Command): void {
       const { config, logger } = cliContext(command.optsWithGlobals<GlobalOptions>());
       const store = EngineManifestStore.forHome(config.home);
       const manifest = await store.read();
-      const factory = createFactory(config, logger);
+      const factory = createCliFactory(config, logger);
       await factory.ensureInitialized();
       const runtimes = listEngines(factory, config, supervisorStates(new EngineSupervisor()));
       await factory.close();

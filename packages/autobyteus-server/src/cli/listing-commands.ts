@@ -3,13 +3,13 @@ import { modelView } from '../http/admin-routes.js';
 import { hubCacheDir } from '../models/hub-cache-dir.js';
 import { listLocalModels } from '../models/local-models.js';
 import { formatBytes } from '../models/progress-bar.js';
-import { createFactory } from '../services/create-factory.js';
+import { createCliFactory } from '../services/create-factory.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
 import { printJson, printTable } from './output.js';
 
 async function discovered(command: Command) {
   const { config, logger } = cliContext(command.optsWithGlobals<GlobalOptions>());
-  const factory = createFactory(config, logger);
+  const factory = createCliFactory(config, logger);
   await factory.ensureInitialized();
   return { config, factory };
 }

@@ -10,6 +10,8 @@ import type { EngineManifestStore } from './manifest/engine-manifest-store.js';
 import type { EngineSupervisor } from './process/engine-supervisor.js';
 import { llamaServerCommand, mlxServerCommand } from './process/launch-command.js';
 import { ManagedLocalEngine } from './process/managed-local-engine.js';
+import { PidFile } from './process/pid-file.js';
+import { isProcessAlive } from './process/process-liveness.js';
 import { llamaCppReadiness, mlxReadiness } from './process/readiness-probe.js';
 
 /** Where a managed engine listens: loopback at its configured port. */
@@ -211,4 +213,17 @@ export function supervisorStates(supervisor: EngineSupervisor): ManagedEngineSta
       } as never;
     },
   };
+}
+
+/**
+ * Hosts of managed engines this home is running right now (live PID file), so CLI commands such as
+ * `chat` and `models list` find the engine `up` or `serve` started without extra configuration.
+ */
+export function runningManagedHosts(config: ServerConfig): ManagedStartResult {
+  const running = (engine: 'llama-cpp' | 'mlx', runtime: 'llama_cpp' | 'mlx') => {
+    const url = managedHostUrl(config, runtime);
+    const pid = new PidFile(join(config.home, 'run'), engine, Number(new URL(url).port)).read();
+    return pid !== undefined && isProcessAlive(pid) ? [url] : [];
+  };
+  return { llamaCpp: running('llama-cpp', 'llama_cpp'), mlx: running('mlx', 'mlx') };
 }
