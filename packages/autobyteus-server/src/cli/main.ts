@@ -17,7 +17,10 @@ const program = new Command('autobyteus-server')
   )
   .version(SERVER_VERSION)
   .option('--config <file>', 'config.toml to use (AUTOBYTEUS_CONFIG; default $AUTOBYTEUS_HOME/config.toml)')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Root options only before the subcommand: `engines install --version V` must reach the subcommand,
+  // not print the program version.
+  .enablePositionalOptions();
 
 registerServeCommand(program);
 registerListingCommands(program);
@@ -27,6 +30,18 @@ registerUpCommand(program);
 registerReloadCommand(program);
 registerChatCommand(program);
 registerConfigCommand(program);
+
+// `--config` works after any command too (`serve --config f`), not only before it.
+const addConfigOption = (command: Command): void => {
+  if (command.commands.length === 0) {
+    if (!command.options.some((o) => o.long === '--config')) {
+      command.option('--config <file>', 'config.toml to use (AUTOBYTEUS_CONFIG; default $AUTOBYTEUS_HOME/config.toml)');
+    }
+    return;
+  }
+  for (const sub of command.commands) addConfigOption(sub);
+};
+for (const command of program.commands) addConfigOption(command);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Expected failures print their message only; a stack trace helps nobody fix a config value.
