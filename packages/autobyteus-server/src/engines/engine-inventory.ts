@@ -10,15 +10,21 @@ export interface EngineView {
   /** True when the server installs and launches this engine. */
   managed: boolean;
   /** Process state of a managed engine; null for external ones. */
-  process: { state: string; pid?: number } | null;
+  process: ManagedProcessState | null;
 }
 
-/** Supplies process state of managed engines; the managed-engines feature plugs in here. */
+/** What `/api/engines` shows of a managed engine's process. */
+export interface ManagedProcessState {
+  state: string;
+  pid?: number;
+  restarts?: number;
+  lastError?: string;
+}
+
+/** Supplies process state of managed engines (the supervisor, in the server). */
 export interface ManagedEngineStates {
-  stateOf(runtime: LocalRuntime): { state: string; pid?: number } | null;
+  stateOf(runtime: LocalRuntime): ManagedProcessState | null;
 }
-
-export const NO_MANAGED_ENGINES: ManagedEngineStates = { stateOf: () => null };
 
 const MANAGED_KEY: Partial<Record<LocalRuntime, 'LLAMACPP_MANAGED' | 'MLX_MANAGED'>> = {
   llama_cpp: 'LLAMACPP_MANAGED',

@@ -200,17 +200,15 @@ export async function startManagedEngines(context: {
 export function supervisorStates(supervisor: EngineSupervisor): ManagedEngineStates {
   return {
     stateOf(runtime: LocalRuntime) {
-      const engine = supervisor.get(
-        runtime === 'llama_cpp' ? 'llama-cpp' : runtime === 'mlx' ? 'mlx' : ('none' as never),
-      );
-      if (!engine) return null;
-      const status = engine.status();
+      const name = runtime === 'llama_cpp' ? 'llama-cpp' : runtime === 'mlx' ? 'mlx' : undefined;
+      const status = name ? supervisor.get(name)?.status() : undefined;
+      if (!status) return null;
       return {
         state: status.state,
         pid: status.pid,
-        ...(status.lastError ? { lastError: status.lastError } : {}),
         restarts: status.restarts,
-      } as never;
+        ...(status.lastError ? { lastError: status.lastError } : {}),
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type LLMFactory, type LLMModel, parseRuntime } from 'autobyteus';
+import { type LLMFactory, type LLMModel, type LocalRuntime, parseRuntime } from 'autobyteus';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config/server-config.js';
 import { listEngines, type ManagedEngineStates } from '../engines/engine-inventory.js';
@@ -59,7 +59,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           );
       }
     }
-    const result = await deps.factory.reinitialize(runtime ? { runtime: runtime as never } : {});
+    const result = await deps.factory.reinitialize(runtime ? { runtime: runtime as LocalRuntime } : {});
     return { added: result.added, removed: result.removed, kept: result.kept, hosts: result.hosts };
   });
 }

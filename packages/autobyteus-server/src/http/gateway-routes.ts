@@ -1,4 +1,4 @@
-import type { LLMFactory, LLMModel } from 'autobyteus';
+import type { ChatStreamChunk, LLMError, LLMFactory, LLMModel, LocalRuntime } from 'autobyteus';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -89,7 +89,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
     });
     const failed = (error: unknown) => {
       if (hostIsDown(error)) {
-        deps.factory.markHostDown(model.runtime as never, model.hostUrl, (error as { reason: string }).reason);
+        deps.factory.markHostDown(model.runtime as LocalRuntime, model.hostUrl, (error as LLMError).reason);
         deps.logger.warn(
           { runtime: model.runtime, host: model.hostUrl },
           'engine failed mid-request; host marked down',
@@ -114,7 +114,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
     const encoder = new OpenAIChunkEncoder(body.model, body.stream_options?.include_usage === true);
     const dispatched = Number(ms(arrived));
     const iterator = llm.streamRequest(body, controller.signal);
-    let first: IteratorResult<unknown>;
+    let first: IteratorResult<ChatStreamChunk>;
     try {
       // Wait for the engine's first chunk: errors before any token still get a proper status code.
       first = await iterator.next();
@@ -135,7 +135,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
     const out = new BatchedWriter(res);
     const write = (text: string) => out.write(text);
     try {
-      if (!first.done) await write(encoder.encode(first.value as never));
+      if (!first.done) await write(encoder.encode(first.value));
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         await write(encoder.encode(next.value));
       }

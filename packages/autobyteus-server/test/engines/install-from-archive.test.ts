@@ -47,22 +47,20 @@ describe('installFromArchiveOrFolder', () => {
     expect(readFileSync(join(installed.dir, 'bin', 'libllama.so'), 'utf8')).toBe('lib');
   });
 
-  it(
-    'installs the real cached llama-server from a .tar.gz, version b<build>-<commit>',
-    async () => {
-      // Never skipped: the real engine is prepared by scripts/prepare-test-engines.sh.
-      if (!hasRealLlamaServer) throw new Error(`${REAL_LLAMA_SERVER} is missing: run bash scripts/prepare-test-engines.sh`);
-      const { store } = engineHome();
-      const dir = temp();
-      mkdirSync(join(dir, 'dist', 'build', 'bin'), { recursive: true });
-      copyFileSync(REAL_LLAMA_SERVER, join(dir, 'dist', 'build', 'bin', 'llama-server'));
-      const archive = join(dir, 'llama.tgz');
-      await tar.c({ gzip: true, file: archive, cwd: dir }, ['dist']);
-      const installed = await installFromArchiveOrFolder({ store, from: archive, sha256: sha(readFileSync(archive)) });
-      expect(installed.version).toBe('b1-80fb11a');
-      expect(installed.entry.checksum).toBe(sha(readFileSync(archive)));
-    },
-  );
+  it('installs the real cached llama-server from a .tar.gz, version b<build>-<commit>', async () => {
+    // Never skipped: the real engine is prepared by scripts/prepare-test-engines.sh.
+    if (!hasRealLlamaServer)
+      throw new Error(`${REAL_LLAMA_SERVER} is missing: run bash scripts/prepare-test-engines.sh`);
+    const { store } = engineHome();
+    const dir = temp();
+    mkdirSync(join(dir, 'dist', 'build', 'bin'), { recursive: true });
+    copyFileSync(REAL_LLAMA_SERVER, join(dir, 'dist', 'build', 'bin', 'llama-server'));
+    const archive = join(dir, 'llama.tgz');
+    await tar.c({ gzip: true, file: archive, cwd: dir }, ['dist']);
+    const installed = await installFromArchiveOrFolder({ store, from: archive, sha256: sha(readFileSync(archive)) });
+    expect(installed.version).toBe('b1-80fb11a');
+    expect(installed.entry.checksum).toBe(sha(readFileSync(archive)));
+  });
 
   it('takes --version over the binary, and falls back to a sha-based version when the binary cannot say', async () => {
     const { store } = engineHome();
