@@ -3,6 +3,7 @@ import { startServer } from '../bootstrap.js';
 import { loadServerConfig } from '../config/server-config.js';
 import { createServerLogger } from '../logging/server-logger.js';
 import type { GlobalOptions } from './cli-context.js';
+import { exitOnSignals } from './shutdown.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -24,17 +25,6 @@ export function registerServeCommand(program: Command): void {
         );
       }
       process.stderr.write(`autobyteus-server listening on ${server.url} (OpenAI base URL: ${server.url}/v1)\n`);
-      let closing = false;
-      const shutdown = (signal: string) => {
-        if (closing) return;
-        closing = true;
-        logger.info({ signal }, 'shutting down');
-        server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      exitOnSignals(server, logger);
     });
 }

@@ -9,6 +9,7 @@ import { MODEL_CATALOG } from '../models/catalog.js';
 import type { GlobalOptions } from './cli-context.js';
 import { stderrReporter } from './install-reporter.js';
 import { pullWithProgress } from './models-commands.js';
+import { exitOnSignals } from './shutdown.js';
 
 /** The model `up` serves when LLAMACPP_DEFAULT_MODEL is not set: the smallest catalog chat model. */
 export const UP_DEFAULT_MODEL = MODEL_CATALOG[0]?.name ?? 'smollm2-135m-instruct-q4_1';
@@ -75,16 +76,6 @@ export function registerUpCommand(program: Command): void {
           '',
         ].join('\n'),
       );
-      let closing = false;
-      const shutdown = () => {
-        if (closing) return;
-        closing = true;
-        server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      exitOnSignals(server, logger);
     });
 }

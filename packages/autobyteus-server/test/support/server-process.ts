@@ -71,10 +71,11 @@ export async function startServerProcess(
     output += d;
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start within ${startTimeoutMs} ms:\n${output}`)),
-      startTimeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Never leave a half-started server behind when the test gives up on it.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${startTimeoutMs} ms:\n${output}`));
+    }, startTimeoutMs);
     const check = () => {
       const match = /listening on (http:\/\/\S+) /.exec(output);
       if (match?.[1]) {
