@@ -7,6 +7,7 @@
 //   real: the real llama-server with SmolLM2 (from the test cache): added time to first token and
 //         tokens/s ratio at 1 and 4 concurrent streams.
 // Ratios, not absolute numbers, are the result: this machine is shared and noisy.
+// GATEWAY_LOG_LEVEL sets the server's LOG_LEVEL; GATEWAY_NODE_ARGS adds node flags (e.g. --cpu-prof).
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -68,7 +69,15 @@ async function startGateway(env) {
   const port = await freePort();
   const nodeArgs = process.env.GATEWAY_NODE_ARGS ? process.env.GATEWAY_NODE_ARGS.split(' ') : [];
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', String(port)], {
-    env: { PATH: process.env.PATH, HOME: home, AUTOBYTEUS_HOME: home, OLLAMA_HOSTS: '', LMSTUDIO_HOSTS: '', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      AUTOBYTEUS_HOME: home,
+      OLLAMA_HOSTS: '',
+      LMSTUDIO_HOSTS: '',
+      ...(process.env.GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.resume();
