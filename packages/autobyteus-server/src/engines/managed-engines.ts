@@ -4,6 +4,7 @@ import type { LocalRuntime } from 'autobyteus';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import { findCatalogEntry } from '../models/catalog.js';
+import { hubCacheDir } from '../models/hub-cache-dir.js';
 import { modelPaths } from '../models/model-paths.js';
 import type { ManagedEngineStates } from './engine-inventory.js';
 import type { EngineManifestStore } from './manifest/engine-manifest-store.js';
@@ -112,7 +113,7 @@ export function createMlxEngine(options: {
     allowRemote: v.ALLOW_REMOTE,
     launchCommand: v.MLX_LAUNCH_COMMAND,
   });
-  const hubCache = v.HF_HUB_CACHE ?? (v.HF_HOME ? join(v.HF_HOME, 'hub') : undefined);
+  const hubCache = hubCacheDir(options.config);
   return new ManagedLocalEngine({
     name: 'mlx',
     command: command.argv,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { isProcessAlive } from '../engines/process/process-liveness.js';
 
 /** Who holds a lock file, as written into it. */
 export interface LockHolder {
@@ -117,20 +118,11 @@ async function readHolder(lockPath: string): Promise<LockHolder | undefined | 'g
 }
 
 async function isStale(lockPath: string, holder: LockHolder | undefined, staleMs: number): Promise<boolean> {
-  if (holder && holder.hostname === hostname() && !processAlive(holder.pid)) return true;
+  if (holder && holder.hostname === hostname() && !isProcessAlive(holder.pid)) return true;
   try {
     return Date.now() - (await stat(lockPath)).mtimeMs > staleMs;
   } catch {
     return false;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,16 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EngineName, engineDir, STAGING_PREFIX, TRASH_PREFIX } from '../manifest/engine-layout.js';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive but someone else's.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isProcessAlive } from '../process/process-liveness.js';
 
 /**
  * Deletes staging and trash folders left by installs or removals that were killed. Their names
@@ -28,7 +19,7 @@ export async function removeAbandonedFolders(enginesDir: string, engine: EngineN
     const prefix = [STAGING_PREFIX, TRASH_PREFIX].find((p) => name.startsWith(p));
     if (!prefix) continue;
     const pid = Number.parseInt(name.slice(prefix.length), 10);
-    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
+    if (Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) {
       await rm(join(dir, name), { recursive: true, force: true });
     }
   }
