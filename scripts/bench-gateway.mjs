@@ -10,10 +10,10 @@
 // GATEWAY_LOG_LEVEL sets the server's LOG_LEVEL; GATEWAY_NODE_ARGS adds node flags (e.g. --cpu-prof).
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { freePort, llamaServerArgs } from './lib/bench-engines.mjs';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -28,14 +28,6 @@ const quantile = (values, q) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 };
 const median = (values) => quantile(values, 0.5);
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /** One streamed chat request; returns time to first content byte and total, in ms, and events seen. */
 async function streamOnce(url, body) {
@@ -222,26 +214,7 @@ async function realPart() {
   const binary = join(CACHE, 'llama-server', 'bin', 'llama-server');
   const model = join(CACHE, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
   const port = await freePort();
-  const engine = spawn(
-    binary,
-    [
-      '-m',
-      model,
-      '--alias',
-      'SmolLM2-135M-Instruct',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '-c',
-      '4096',
-      '-np',
-      '4',
-      '-t',
-      '2',
-    ],
-    { stdio: 'ignore' },
-  );
+  const engine = spawn(binary, llamaServerArgs(model, port, { contextSize: 4096, parallel: 4 }), { stdio: 'ignore' });
   const directUrl = `http://127.0.0.1:${port}`;
   try {
     for (let i = 0; i < 600; i++) {

@@ -20,12 +20,12 @@
 // Times are high-resolution epoch milliseconds (performance.timeOrigin + performance.now()) in each process.
 // Results: a table on stdout and bench-results/readiness.json.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from './lib/bench-engines.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER = join(ROOT, 'packages', 'autobyteus-server');
@@ -55,17 +55,6 @@ const { pino } = await import('pino');
 const now = () => performance.timeOrigin + performance.now();
 const silent = pino({ level: 'silent' });
 const round = (x) => Math.round(x * 100) / 100;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function stats(values) {
   const sorted = [...values].sort((a, b) => a - b);

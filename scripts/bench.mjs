@@ -14,13 +14,13 @@
 // Results: a table per part on stdout and bench-results/<part>.json.
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildChatRequestBody, HttpClient, LLMFactory, OpenAICompatibleTransport, silentLogger } from 'autobyteus';
 import OpenAI from 'openai';
+import { freePort, llamaServerArgs } from './lib/bench-engines.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench-results');
@@ -120,18 +120,6 @@ function writeResults(part, data) {
   console.log(`\nwrote ${file}`);
 }
 
-/** A port that was free a moment ago (bound, read, closed). */
-function closedPort() {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Child processes we started; killed on any exit, so an error never leaves an engine running. */
 const children = new Set();
 function track(child) {
@@ -202,7 +190,7 @@ async function benchDiscovery() {
   });
   try {
     const refusedPorts = [];
-    for (let i = 0; i < REFUSED; i++) refusedPorts.push(await closedPort());
+    for (let i = 0; i < REFUSED; i++) refusedPorts.push(await freePort());
     const url = (port) => `http://127.0.0.1:${port}`;
     const kindOf = new Map();
     for (const p of reply.healthyPorts) kindOf.set(url(p), 'healthy');
@@ -497,22 +485,7 @@ async function waitForFile(path, what, waitS) {
 
 /** Starts llama-server and resolves once `/health` answers 200. */
 async function startLlamaServer(bin, gguf, port) {
-  const argv = [
-    '-m',
-    gguf,
-    '--alias',
-    'SmolLM2-135M-Instruct',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '-c',
-    '2048',
-    '-np',
-    '1',
-    '-t',
-    '2',
-  ];
+  const argv = llamaServerArgs(gguf, port);
   const child = track(spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   const log = { text: '' };
   const collect = (data) => {
@@ -609,7 +582,7 @@ async function benchTokens() {
   const waitS = positiveInt('engine-wait-s', args['engine-wait-s']);
   await waitForFile(bin, 'llama-server', waitS);
   await waitForFile(gguf, 'the SmolLM2 GGUF', 60);
-  const port = await closedPort();
+  const port = await freePort();
   const tmp = mkdtempSync(join(tmpdir(), 'autobyteus-bench-'));
   let server;
   let factory;

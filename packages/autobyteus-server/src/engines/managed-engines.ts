@@ -10,7 +10,7 @@ import type { ManagedEngineStates } from './engine-inventory.js';
 import type { EngineManifestStore } from './manifest/engine-manifest-store.js';
 import type { EngineSupervisor } from './process/engine-supervisor.js';
 import { llamaServerCommand, mlxServerCommand } from './process/launch-command.js';
-import { ManagedLocalEngine } from './process/managed-local-engine.js';
+import { ManagedLocalEngine, type ManagedLocalEngineOptions } from './process/managed-local-engine.js';
 import { PidFile } from './process/pid-file.js';
 import { isProcessAlive } from './process/process-liveness.js';
 import { llamaCppReadiness, mlxReadiness } from './process/readiness-probe.js';
@@ -66,6 +66,20 @@ export function resolveLlamaModel(config: ServerConfig): string | undefined {
   return existsSync(candidate) ? candidate : undefined;
 }
 
+/** What every managed engine of this home shares: PID folder, logger, prompt logging. */
+function managedEngine(
+  config: ServerConfig,
+  logger: Logger,
+  engine: Pick<ManagedLocalEngineOptions, 'name' | 'command' | 'env' | 'hostUrl' | 'readiness' | 'watchdog'>,
+): ManagedLocalEngine {
+  return new ManagedLocalEngine({
+    ...engine,
+    logger,
+    stateDir: join(config.home, 'run'),
+    logPrompts: config.values.LOG_PROMPTS,
+  });
+}
+
 /** A managed llama-server for `binary` serving `modelPath` at `hostUrl`. */
 export function createLlamaEngine(options: {
   config: ServerConfig;
@@ -84,15 +98,12 @@ export function createLlamaEngine(options: {
     extraArgs: v.LLAMACPP_EXTRA_ARGS,
     apiKey: v.LLAMACPP_API_KEY,
   });
-  return new ManagedLocalEngine({
+  return managedEngine(options.config, options.logger, {
     name: 'llama-cpp',
     command: command.argv,
     env: command.env,
     hostUrl: options.hostUrl,
     readiness: llamaCppReadiness(),
-    logger: options.logger,
-    stateDir: join(options.config.home, 'run'),
-    logPrompts: v.LOG_PROMPTS,
     watchdog: options.watchdog ?? true,
   });
 }
@@ -113,20 +124,12 @@ export function createMlxEngine(options: {
     allowRemote: v.ALLOW_REMOTE,
     launchCommand: v.MLX_LAUNCH_COMMAND,
   });
-  const hubCache = hubCacheDir(options.config);
-  return new ManagedLocalEngine({
+  return managedEngine(options.config, options.logger, {
     name: 'mlx',
     command: command.argv,
-    env: {
-      ...command.env,
-      ...(hubCache ? { HF_HUB_CACHE: hubCache } : {}),
-      ...(v.HF_TOKEN ? { HF_TOKEN: v.HF_TOKEN } : {}),
-    },
+    env: { ...command.env, HF_HUB_CACHE: hubCacheDir(options.config), ...(v.HF_TOKEN ? { HF_TOKEN: v.HF_TOKEN } : {}) },
     hostUrl: options.hostUrl,
     readiness: mlxReadiness(),
-    logger: options.logger,
-    stateDir: join(options.config.home, 'run'),
-    logPrompts: v.LOG_PROMPTS,
   });
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type EngineName, engineDir, TRASH_PREFIX } from '../manifest/engine-layout.js';
 import type { EngineManifestStore } from '../manifest/engine-manifest-store.js';
 import { type InstallReceipt, receiptToEntry, writeReceipt } from '../manifest/install-receipt.js';
-import type { EngineVersionEntry } from '../manifest/manifest-schema.js';
+import type { EngineRecord, EngineVersionEntry } from '../manifest/manifest-schema.js';
 
 /** A version that is installed (in its folder, with receipt and manifest entry). */
 export interface InstalledEngine {
@@ -60,7 +60,11 @@ export class SmokeTestFailedError extends Error {
 
 /** Throws EngineVersionExistsError early (before a long download or build) when an install would be refused. */
 export async function assertInstallable(target: InstallTarget, engine: EngineName, version: string): Promise<void> {
-  const record = (await target.store.read()).engines[engine];
+  refuseExisting((await target.store.read()).engines[engine], engine, version, target.force);
+}
+
+/** The one rule for installing over a version: never the active one, others only with `force`. */
+function refuseExisting(record: EngineRecord, engine: EngineName, version: string, force: boolean | undefined): void {
   if (!(version in record.versions)) return;
   if (record.active === version) {
     throw new EngineVersionExistsError(
@@ -69,7 +73,7 @@ export async function assertInstallable(target: InstallTarget, engine: EngineNam
       `${engine} ${version} is installed and active; it cannot be replaced while active (activate another version first)`,
     );
   }
-  if (!target.force) throw new EngineVersionExistsError(engine, version);
+  if (!force) throw new EngineVersionExistsError(engine, version);
 }
 
 /** What an installer knows about the version it staged. */
@@ -109,16 +113,7 @@ export async function commitInstall(target: InstallTarget, staged: StagedInstall
   try {
     await store.update(async (manifest) => {
       const record = manifest.engines[engine];
-      if (version in record.versions && !staged.replaceable) {
-        if (record.active === version) {
-          throw new EngineVersionExistsError(
-            engine,
-            version,
-            `${engine} ${version} is installed and active; it cannot be replaced while active (activate another version first)`,
-          );
-        }
-        if (!target.force) throw new EngineVersionExistsError(engine, version);
-      }
+      if (!staged.replaceable) refuseExisting(record, engine, version, target.force);
       // A folder the manifest does not list is left over from a crash: replaceable.
       if (await exists(finalDir)) {
         await rename(finalDir, trash);
