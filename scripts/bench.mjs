@@ -359,7 +359,7 @@ async function benchStream() {
   console.log(`\n=== stream: ${fmt(N)}-chunk SSE body from a stub in a child process; ours vs openai SDK ===`);
   const { child, reply } = await forkStub({ mode: 'stream', chunks: N });
   const baseUrl = `http://127.0.0.1:${reply.port}`;
-  const http = new HttpClient({ connectTimeoutMs: 5000, idleTimeoutMs: 60000 });
+  const http = new HttpClient({ connectTimeoutMs: 5000, queueTimeoutMs: 60000, idleTimeoutMs: 60000 });
   const transport = new OpenAICompatibleTransport({ runtime: 'llama_cpp', baseUrl, http, requestTimeoutMs: 0 });
   const sdk = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'x', maxRetries: 0 });
   const messages = [{ role: 'user', content: 'x' }];

@@ -34,10 +34,19 @@ export { OllamaLLM } from './runtimes/ollama-llm.js';
 export { OllamaModelProvider } from './runtimes/ollama-model-provider.js';
 export { defaultRuntimeTable, type LLMClass, type RuntimeDescriptor } from './runtimes/runtime-table.js';
 export { hostPort, normalizeHostUrl, parseHostList } from './settings/host-url.js';
+export { parseSettingValue, type SettingValue, splitArgs, ValueRejected } from './settings/parse-setting-value.js';
+export {
+  LIBRARY_SETTINGS,
+  type LibrarySettingDefinition,
+  type LibrarySettingEnv,
+  type SettingDefinition,
+  type SettingType,
+} from './settings/setting-definitions.js';
 export {
   type AutobyteusSettings,
   DEFAULT_HOSTS,
   DEFAULT_TIMEOUTS,
+  hubCacheFrom,
   type RuntimeSettings,
   resolveSettings,
   SETTINGS_ENV_KEYS,

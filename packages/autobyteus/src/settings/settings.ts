@@ -1,9 +1,16 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { LLMRuntime, type LocalRuntime } from '../llm/llm-runtime.js';
 import type { Logger } from '../logging/logger.js';
 import { parseHostList } from './host-url.js';
+import { parseSettingValue, type SettingValue, ValueRejected } from './parse-setting-value.js';
+import {
+  LIBRARY_SETTINGS,
+  type LibrarySettingDefinition,
+  type LibrarySettingEnv,
+  librarySetting,
+  type SettingDefinition,
+} from './setting-definitions.js';
 
 /** Where and how to reach one runtime's hosts. */
 export interface RuntimeSettings {
@@ -22,7 +29,12 @@ export interface AutobyteusSettings {
   discoveryTimeoutMs: number;
   /** TCP (and TLS) connect bound for every request. */
   connectTimeoutMs: number;
-  /** Longest silence allowed while waiting for response headers or between stream chunks. */
+  /**
+   * Longest wait for an engine to start answering (response headers): a request queued for a free
+   * slot, or a long prompt being read, is waiting, not silent.
+   */
+  queueTimeoutMs: number;
+  /** Longest silence between body chunks once the engine has started answering. */
   idleTimeoutMs: number;
   /** Upper bound for a whole chat request, streamed or not. 0 disables it. */
   requestTimeoutMs: number;
@@ -46,6 +58,7 @@ export interface SettingsInput {
   localEngines?: boolean;
   discoveryTimeoutMs?: number;
   connectTimeoutMs?: number;
+  queueTimeoutMs?: number;
   idleTimeoutMs?: number;
   requestTimeoutMs?: number;
   huggingFaceCacheDir?: string;
@@ -58,30 +71,28 @@ export const DEFAULT_HOSTS: Record<LocalRuntime, string> = {
   [LLMRuntime.OLLAMA]: 'http://localhost:11434',
 };
 
+/** Defaults of the timeouts, from the settings table. */
 export const DEFAULT_TIMEOUTS = {
-  discoveryTimeoutMs: 3000,
-  connectTimeoutMs: 3000,
-  idleTimeoutMs: 60_000,
-  requestTimeoutMs: 600_000,
+  discoveryTimeoutMs: defaultInt('AUTOBYTEUS_DISCOVERY_TIMEOUT_MS'),
+  connectTimeoutMs: defaultInt('AUTOBYTEUS_CONNECT_TIMEOUT_MS'),
+  queueTimeoutMs: defaultInt('AUTOBYTEUS_QUEUE_TIMEOUT_MS'),
+  idleTimeoutMs: defaultInt('AUTOBYTEUS_IDLE_TIMEOUT_MS'),
+  requestTimeoutMs: defaultInt('AUTOBYTEUS_REQUEST_TIMEOUT_MS'),
 } as const;
 
 /** Every environment key the library understands, with its meaning (README and `config check` use it). */
-export const SETTINGS_ENV_KEYS = {
-  LLAMACPP_HOSTS: 'comma-separated llama-server base URLs (default http://localhost:8000)',
-  LLAMACPP_HEALTHCHECK: 'probe /health before listing llama.cpp models (default true)',
-  LLAMACPP_API_KEY: 'API key for llama-server --api-key (sent as a bearer token)',
-  MLX_HOSTS: 'comma-separated mlx_lm.server base URLs (default http://localhost:8001)',
-  LMSTUDIO_HOSTS: 'comma-separated LM Studio base URLs (default http://localhost:1234; empty disables)',
-  LMSTUDIO_API_KEY: 'API key for LM Studio, when it requires one',
-  OLLAMA_HOSTS: 'comma-separated Ollama base URLs (default http://localhost:11434; empty disables)',
-  AUTOBYTEUS_LOCAL_ENGINES: 'true turns on llama.cpp and MLX at their default hosts (default false)',
-  AUTOBYTEUS_DISCOVERY_TIMEOUT_MS: 'bound for probing one host during discovery (default 3000)',
-  AUTOBYTEUS_CONNECT_TIMEOUT_MS: 'TCP connect bound for every request (default 3000)',
-  AUTOBYTEUS_IDLE_TIMEOUT_MS: 'longest silence before headers or between stream chunks (default 60000)',
-  AUTOBYTEUS_REQUEST_TIMEOUT_MS: 'bound for a whole chat request, 0 for none (default 600000)',
-  HF_HUB_CACHE: 'Hugging Face hub cache scanned for MLX models (default $HF_HOME/hub)',
-  HF_HOME: 'Hugging Face home folder (default ~/.cache/huggingface)',
-} as const;
+export const SETTINGS_ENV_KEYS: Record<LibrarySettingEnv, string> = Object.fromEntries(
+  LIBRARY_SETTINGS.map((row) => [row.env, row.description]),
+) as Record<LibrarySettingEnv, string>;
+
+function defaultInt(env: LibrarySettingEnv): number {
+  return Number(librarySetting(env).default);
+}
+
+/** The hub cache folder: HF_HUB_CACHE, else $HF_HOME/hub, else undefined (the caller's default applies). */
+export function hubCacheFrom(hfHubCache: string | undefined, hfHome: string | undefined): string | undefined {
+  return hfHubCache || (hfHome ? join(hfHome, 'hub') : undefined);
+}
 
 /** A setting that could not be accepted; names the key, the value and what was expected. */
 export class SettingsError extends Error {
@@ -95,54 +106,39 @@ export class SettingsError extends Error {
   }
 }
 
-const booleanText = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
-  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
-const nonNegativeIntText = z.string().trim().regex(/^\d+$/).transform(Number);
-
-function readEnv<T>(env: NodeJS.ProcessEnv, key: string, schema: z.ZodType<T>, expected: string): T | undefined {
-  const raw = env[key];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new SettingsError(key, raw, expected);
-  return parsed.data;
-}
-
 /** Reads the library's settings from environment variables (`process.env` by default). */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): SettingsInput {
-  const input: SettingsInput = {};
-  const hosts = (key: string) => env[key];
-  const set = <K extends keyof SettingsInput>(key: K, value: SettingsInput[K] | undefined) => {
-    if (value !== undefined) input[key] = value;
-  };
-  set('llamaCppHosts', hosts('LLAMACPP_HOSTS'));
-  set('mlxHosts', hosts('MLX_HOSTS'));
-  set('lmStudioHosts', hosts('LMSTUDIO_HOSTS'));
-  set('ollamaHosts', hosts('OLLAMA_HOSTS'));
-  set('llamaCppApiKey', env.LLAMACPP_API_KEY || undefined);
-  set('lmStudioApiKey', env.LMSTUDIO_API_KEY || undefined);
-  set('llamaCppHealthcheck', readEnv(env, 'LLAMACPP_HEALTHCHECK', booleanText, 'true or false'));
-  set('localEngines', readEnv(env, 'AUTOBYTEUS_LOCAL_ENGINES', booleanText, 'true or false'));
-  const ms = 'a whole number of milliseconds';
-  set('discoveryTimeoutMs', readEnv(env, 'AUTOBYTEUS_DISCOVERY_TIMEOUT_MS', nonNegativeIntText, ms));
-  set('connectTimeoutMs', readEnv(env, 'AUTOBYTEUS_CONNECT_TIMEOUT_MS', nonNegativeIntText, ms));
-  set('idleTimeoutMs', readEnv(env, 'AUTOBYTEUS_IDLE_TIMEOUT_MS', nonNegativeIntText, ms));
-  set('requestTimeoutMs', readEnv(env, 'AUTOBYTEUS_REQUEST_TIMEOUT_MS', nonNegativeIntText, ms));
-  const hubCache = env.HF_HUB_CACHE || (env.HF_HOME ? join(env.HF_HOME, 'hub') : undefined);
-  set('huggingFaceCacheDir', hubCache);
-  return input;
+  const input: Record<string, unknown> = {};
+  for (const row of LIBRARY_SETTINGS as readonly LibrarySettingDefinition[]) {
+    const raw = env[row.env];
+    if (!row.input || raw === undefined) continue;
+    // A host list keeps its text: empty turns the runtime off, bad entries are warned about and skipped.
+    if (row.type === 'hosts') {
+      input[row.input] = raw;
+      continue;
+    }
+    if (raw.trim() === '') continue;
+    input[row.input] = parseOrThrow(row, raw);
+  }
+  const hubCache = hubCacheFrom(env.HF_HUB_CACHE, env.HF_HOME);
+  if (hubCache) input.huggingFaceCacheDir = hubCache;
+  return input as SettingsInput;
 }
 
-const positiveMs = (key: string, value: number | undefined, fallback: number, allowZero = false): number => {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new SettingsError(key, String(value), allowZero ? 'a number >= 0' : 'a number > 0');
+function parseOrThrow(row: SettingDefinition, raw: unknown): SettingValue {
+  try {
+    return parseSettingValue(row, raw);
+  } catch (error) {
+    if (error instanceof ValueRejected) throw new SettingsError(row.env, String(raw), error.message);
+    throw error;
   }
-  return value;
-};
+}
+
+/** A timeout from the input, checked against its row's bounds; the row's default when absent. */
+function timeout(env: LibrarySettingEnv, value: number | undefined): number {
+  if (value === undefined) return defaultInt(env);
+  return parseOrThrow(librarySetting(env), value) as number;
+}
 
 /**
  * Turns input (from `settingsFromEnv` or the caller) into validated settings. Invalid host URLs are
@@ -180,23 +176,11 @@ export function resolveSettings(input: SettingsInput = {}, logger?: Logger): Aut
       [LLMRuntime.LMSTUDIO]: { ...lmStudio, apiKey: input.lmStudioApiKey, healthcheck: true },
       [LLMRuntime.OLLAMA]: { ...ollama, healthcheck: true },
     },
-    discoveryTimeoutMs: positiveMs(
-      'AUTOBYTEUS_DISCOVERY_TIMEOUT_MS',
-      input.discoveryTimeoutMs,
-      DEFAULT_TIMEOUTS.discoveryTimeoutMs,
-    ),
-    connectTimeoutMs: positiveMs(
-      'AUTOBYTEUS_CONNECT_TIMEOUT_MS',
-      input.connectTimeoutMs,
-      DEFAULT_TIMEOUTS.connectTimeoutMs,
-    ),
-    idleTimeoutMs: positiveMs('AUTOBYTEUS_IDLE_TIMEOUT_MS', input.idleTimeoutMs, DEFAULT_TIMEOUTS.idleTimeoutMs),
-    requestTimeoutMs: positiveMs(
-      'AUTOBYTEUS_REQUEST_TIMEOUT_MS',
-      input.requestTimeoutMs,
-      DEFAULT_TIMEOUTS.requestTimeoutMs,
-      true,
-    ),
+    discoveryTimeoutMs: timeout('AUTOBYTEUS_DISCOVERY_TIMEOUT_MS', input.discoveryTimeoutMs),
+    connectTimeoutMs: timeout('AUTOBYTEUS_CONNECT_TIMEOUT_MS', input.connectTimeoutMs),
+    queueTimeoutMs: timeout('AUTOBYTEUS_QUEUE_TIMEOUT_MS', input.queueTimeoutMs),
+    idleTimeoutMs: timeout('AUTOBYTEUS_IDLE_TIMEOUT_MS', input.idleTimeoutMs),
+    requestTimeoutMs: timeout('AUTOBYTEUS_REQUEST_TIMEOUT_MS', input.requestTimeoutMs),
     huggingFaceCacheDir: input.huggingFaceCacheDir ?? join(homedir(), '.cache', 'huggingface', 'hub'),
   };
 }

@@ -11,7 +11,12 @@ import {
 
 export interface HttpClientOptions {
   connectTimeoutMs: number;
-  /** Default bound on silence: before response headers and between body chunks. */
+  /**
+   * Default bound on the wait for response headers. An engine answers headers only once it starts
+   * working on the request, so this wait includes queueing for a free slot: it is not silence.
+   */
+  queueTimeoutMs: number;
+  /** Default bound on silence between body chunks, once the engine has started answering. */
   idleTimeoutMs: number;
 }
 
@@ -22,7 +27,9 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
-  /** Overrides the client's idle bound for this request. */
+  /** Overrides the client's bound on the wait for headers for this request. */
+  queueTimeoutMs?: number;
+  /** Overrides the client's idle bound (between body chunks) for this request. */
   idleTimeoutMs?: number;
   /** Bound for the whole exchange, body included; 0 or undefined for none. */
   totalTimeoutMs?: number;
@@ -41,7 +48,7 @@ export class HttpClient {
   constructor(readonly options: HttpClientOptions) {
     this.agent = new Agent({
       connect: { timeout: options.connectTimeoutMs },
-      headersTimeout: options.idleTimeoutMs,
+      headersTimeout: options.queueTimeoutMs,
       bodyTimeout: options.idleTimeoutMs,
       keepAliveTimeout: 10_000,
     });
@@ -58,7 +65,7 @@ export class HttpClient {
         body: req.body,
         dispatcher: this.agent,
         signal: exchange.controller.signal,
-        headersTimeout: exchange.idleTimeoutMs,
+        headersTimeout: exchange.queueTimeoutMs,
         bodyTimeout: exchange.idleTimeoutMs,
       });
       exchange.headersReceived = true;
@@ -77,6 +84,7 @@ export class HttpClient {
 /** Timers and abort wiring of one request; turns low-level failures into typed errors. */
 class Exchange {
   readonly controller = new AbortController();
+  readonly queueTimeoutMs: number;
   readonly idleTimeoutMs: number;
   headersReceived = false;
   private abortedByCaller = false;
@@ -91,6 +99,7 @@ class Exchange {
     readonly req: HttpRequest,
     readonly options: HttpClientOptions,
   ) {
+    this.queueTimeoutMs = req.queueTimeoutMs ?? options.queueTimeoutMs;
     this.idleTimeoutMs = req.idleTimeoutMs ?? options.idleTimeoutMs;
     req.signal?.addEventListener('abort', this.onCallerAbort, { once: true });
     if (req.totalTimeoutMs) {
@@ -121,10 +130,14 @@ class Exchange {
           hint: 'check that the host is up and reachable',
         });
       case 'UND_ERR_HEADERS_TIMEOUT':
+        return new EngineTimeoutError(ctx, 'queue', this.queueTimeoutMs, {
+          cause: error,
+          hint: 'the engine accepted the request but did not start answering (every slot busy, or it hangs)',
+        });
       case 'UND_ERR_BODY_TIMEOUT':
         return new EngineTimeoutError(ctx, 'idle', this.idleTimeoutMs, {
           cause: error,
-          hint: 'the engine accepted the connection but stopped answering',
+          hint: 'the engine started answering, then went silent',
         });
       case 'ECONNREFUSED':
         return new EngineConnectionError(ctx, 'connection refused', {

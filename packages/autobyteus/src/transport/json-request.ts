@@ -13,6 +13,7 @@ export interface JsonRequest<T> {
   apiKey?: string;
   body?: unknown;
   signal?: AbortSignal;
+  queueTimeoutMs?: number;
   idleTimeoutMs?: number;
   totalTimeoutMs?: number;
   model?: string;
@@ -54,6 +55,7 @@ export async function requestJson<T>(req: JsonRequest<T>): Promise<T> {
     headers,
     body: req.body === undefined ? undefined : JSON.stringify(req.body),
     signal: req.signal,
+    queueTimeoutMs: req.queueTimeoutMs,
     idleTimeoutMs: req.idleTimeoutMs,
     totalTimeoutMs: req.totalTimeoutMs,
   });

@@ -78,12 +78,13 @@ export class EngineConnectionError extends LLMError {
 export class EngineTimeoutError extends LLMError {
   constructor(
     context: RequestContext,
-    readonly phase: 'connect' | 'idle' | 'total',
+    readonly phase: 'connect' | 'queue' | 'idle' | 'total',
     readonly timeoutMs: number,
     details?: LLMErrorDetails,
   ) {
     const what = {
       connect: 'could not connect',
+      queue: 'the engine did not start answering',
       idle: 'no data from the engine',
       total: 'request did not finish',
     }[phase];

@@ -47,7 +47,7 @@ export class OpenAICompatibleTransport {
       model: body.model,
       totalTimeoutMs: this.options.requestTimeoutMs,
       // A non-streamed answer arrives all at once: waiting for headers is the whole generation.
-      idleTimeoutMs: this.options.requestTimeoutMs || undefined,
+      queueTimeoutMs: this.options.requestTimeoutMs || undefined,
     });
     const choice = wire.choices[0];
     const message = choice?.message;

@@ -82,6 +82,15 @@ export function replay(fixture: Fixture, options: { eventDelayMs?: number } = {}
   };
 }
 
+/** Holds the response back for `waitMs` (an engine whose slots are all busy), then replays the fixture. */
+export function queuedFor(waitMs: number, fixture: Fixture): StubHandler {
+  const answer = replay(fixture);
+  return async (req, res, body) => {
+    await delay(waitMs);
+    if (!res.destroyed) await answer(req, res, body);
+  };
+}
+
 /** Sends the first `count` events of a recorded stream, then does `then`. */
 export function partialStream(fixture: Fixture, count: number, then: 'hang' | 'destroy' | 'end'): StubHandler {
   return async (_req, res) => {

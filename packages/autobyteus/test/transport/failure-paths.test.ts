@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { HttpClient } from '../../src/transport/http-client.js';
 import {
   ContextOverflowError,
   EngineConnectionError,
@@ -9,11 +10,13 @@ import {
   RequestAbortedError,
   StreamInterruptedError,
 } from '../../src/transport/llm-errors.js';
+import { OpenAICompatibleTransport } from '../../src/transport/openai-compatible-transport.js';
 import { loadFixture } from '../support/fixtures.js';
 import {
   garbage,
   hangBeforeHeaders,
   partialStream,
+  queuedFor,
   replay,
   resetConnection,
   respond,
@@ -96,11 +99,39 @@ describe('engine error answers become typed errors', () => {
 });
 
 describe('misbehaving hosts', () => {
-  it('a host that accepts and never answers costs the idle timeout', async () => {
+  it('a host that accepts and never answers costs the queue timeout', async () => {
     stub = await startStubEngine({ [CHAT]: hangBeforeHeaders });
     const error = await caught(() => streamOnce(stub!.url));
     expect(error).toBeInstanceOf(EngineTimeoutError);
-    expect((error as EngineTimeoutError).phase).toBe('idle');
+    expect((error as EngineTimeoutError).phase).toBe('queue');
+    expect(error.message).toMatch(/did not start answering within 1500 ms/);
+  });
+
+  describe('waiting for a free slot is not silence', () => {
+    // Idle bound shorter than the wait for a slot; queue bound longer.
+    const patient = new HttpClient({ connectTimeoutMs: 1000, queueTimeoutMs: 5000, idleTimeoutMs: 300 });
+    const patientTransport = (url: string) =>
+      new OpenAICompatibleTransport({ runtime: 'llama_cpp', baseUrl: url, http: patient, requestTimeoutMs: 10_000 });
+
+    it('a request queued longer than the idle timeout still gets its answer', async () => {
+      stub = await startStubEngine({ [CHAT]: queuedFor(1200, loadFixture('llama-cpp', 'chat-stream')) });
+      const chunks = await collect(patientTransport(stub.url).stream(helloBody(true)));
+      expect(chunks.at(-1)?.isComplete).toBe(true);
+      expect(chunks.map((c) => c.content ?? '').join('')).not.toBe('');
+    });
+
+    it('a non-streamed request queued longer than the idle timeout still gets its answer', async () => {
+      stub = await startStubEngine({ [CHAT]: queuedFor(1200, loadFixture('llama-cpp', 'chat')) });
+      const answer = await patientTransport(stub.url).complete(helloBody(false));
+      expect(answer.content).not.toBe('');
+    });
+
+    it('silence after the engine started answering is still an idle timeout', async () => {
+      stub = await startStubEngine({ [CHAT]: partialStream(loadFixture('llama-cpp', 'chat-stream'), 3, 'hang') });
+      const error = await caught(() => collect(patientTransport(stub!.url).stream(helloBody(true))));
+      expect((error as EngineTimeoutError).phase).toBe('idle');
+      expect(error.message).toMatch(/no data from the engine within 300 ms/);
+    });
   });
 
   it('a stream that goes silent mid-way hits the idle timeout', async () => {

@@ -3,7 +3,7 @@ import type { ChatStreamChunk } from '../../src/transport/chat-types.js';
 import { HttpClient } from '../../src/transport/http-client.js';
 import { OpenAICompatibleTransport } from '../../src/transport/openai-compatible-transport.js';
 
-export const http = new HttpClient({ connectTimeoutMs: 1000, idleTimeoutMs: 1500 });
+export const http = new HttpClient({ connectTimeoutMs: 1000, queueTimeoutMs: 1500, idleTimeoutMs: 1500 });
 
 export function transportFor(
   url: string,
