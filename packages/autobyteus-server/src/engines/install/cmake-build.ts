@@ -2,10 +2,10 @@ import { availableParallelism } from 'node:os';
 import { CommandNotFoundError, type CommandResult, outputTail, runCommand } from './run-command.js';
 
 /**
- * CMake flags every llama-server build gets, in the exact order of scripts/prepare-test-engines.sh
- * (the order is part of the build cache key). Static (BUILD_SHARED_LIBS=OFF): the binary alone is
- * the engine. No tests/examples: only the server is built. No prebuilt web UI: its download
- * fails offline. GGML_NATIVE: the build runs on the machine that built it.
+ * CMake flags every llama-server build gets, in a fixed order (the order is part of the build cache
+ * key, and matches the builds the shell-built test cache holds). Static (BUILD_SHARED_LIBS=OFF):
+ * the binary alone is the engine. No tests/examples: only the server is built. No prebuilt web UI:
+ * its download fails offline. GGML_NATIVE: the build runs on the machine that built it.
  */
 export const LLAMA_BASE_CMAKE_FLAGS: readonly string[] = [
   '-DCMAKE_BUILD_TYPE=Release',

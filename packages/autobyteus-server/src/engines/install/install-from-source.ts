@@ -20,9 +20,8 @@ export interface SourceInstallOptions extends InstallTarget {
   /** Build progress from 0 to 1 (1 at once when a cached build is reused). */
   onProgress?: (fraction: number) => void;
   /**
-   * Build cache folder shared with scripts/prepare-test-engines.sh (`$AUTOBYTEUS_TEST_CACHE`): a
-   * build of the same source, flags and CPU found there is copied instead of rebuilt, and a new
-   * build is stored there. See buildCacheKey for the key.
+   * Build cache folder (LLAMACPP_BUILD_CACHE): a build of the same source, flags and CPU found
+   * there is copied instead of rebuilt, and a new build is stored there. See buildCacheKey.
    */
   buildCacheDir?: string;
   jobs?: number;

@@ -5,10 +5,21 @@ import { assertInstallable, commitInstall, type InstalledEngine, type InstallTar
 import { CommandNotFoundError, outputTail, runCommand } from './run-command.js';
 import { withStaging } from './staging.js';
 
+/**
+ * The mlx-lm release a new venv gets. Pinned so that two installs (and every test run) serve with
+ * the same code; raise it deliberately, together with the tests that run mlx_lm.server.
+ */
+export const MLX_LM_VERSION = '0.32.2';
+
+/** The pip requirement for a new venv: the platform's mlx-lm package (with its MLX extra) at MLX_LM_VERSION. */
+export function mlxPipSpec(packageName: string, version = MLX_LM_VERSION): string {
+  return `${packageName}==${version}`;
+}
+
 export interface MlxInstallOptions extends InstallTarget {
   /** A Python that already has mlx-lm (`MLX_PYTHON_BIN`): recorded as is, nothing installed. */
   pythonBin?: string;
-  /** pip requirement for a new venv (default: chooseMlxPackage for this machine). */
+  /** pip requirement for a new venv (default: chooseMlxPackage for this machine, at MLX_LM_VERSION). */
   spec?: string;
   /** Python used to create the venv (default `python3`). */
   systemPython?: string;
@@ -83,7 +94,7 @@ export async function installMlxVenv(options: MlxInstallOptions): Promise<Instal
     );
   }
 
-  const spec = options.spec ?? chooseMlxPackage(await detectPlatform());
+  const spec = options.spec ?? mlxPipSpec(chooseMlxPackage(await detectPlatform()));
   const systemPython = options.systemPython ?? 'python3';
   const run = async (command: string, args: string[], step: string) => {
     let result: Awaited<ReturnType<typeof runCommand>>;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 
 /** What a finished command left behind. Output is kept only up to a bound (the tail survives). */
 export interface CommandResult {
@@ -28,6 +29,29 @@ export class CommandNotFoundError extends Error {
   ) {
     super(`${command} could not be started: ${(cause as Error).message}`, { cause });
     this.name = 'CommandNotFoundError';
+  }
+}
+
+/**
+ * The folder a command was to run in does not exist. spawn reports this as ENOENT, exactly like a
+ * missing program, so it is told apart here: "npm is not on PATH" when npm is there misleads.
+ */
+export class WorkingDirectoryMissingError extends Error {
+  constructor(
+    readonly command: string,
+    readonly cwd: string,
+    cause: unknown,
+  ) {
+    super(`${command} could not be started: its working folder ${cwd} does not exist`, { cause });
+    this.name = 'WorkingDirectoryMissingError';
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -63,7 +87,9 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (error.code === 'ENOENT' || error.code === 'EACCES') reject(new CommandNotFoundError(command, error));
+      if (error.code === 'ENOENT' && options.cwd !== undefined && !isDirectory(options.cwd)) {
+        reject(new WorkingDirectoryMissingError(command, options.cwd, error));
+      } else if (error.code === 'ENOENT' || error.code === 'EACCES') reject(new CommandNotFoundError(command, error));
       else reject(error);
     });
     child.on('close', (code, signal) => {

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CommandNotFoundError, outputTail, runCommand } from './run-command.js';
 import { safeExtract } from './safe-extract.js';
@@ -37,7 +37,7 @@ export function describeSource(spec: SourceSpec): string {
 
 /**
  * The build-cache identity when it is known without fetching anything: an exact
- * `node-llama-cpp@x.y.z` (the version alone, as scripts/prepare-test-engines.sh keys it) or a git
+ * `node-llama-cpp@x.y.z` (the version alone) or a git
  * source pinned to a full commit. Lets a cached build be reused offline.
  */
 export function identityBeforeFetch(spec: SourceSpec): string | null {
@@ -138,6 +138,8 @@ async function prepareNpmTarball(
 ): Promise<PreparedSource> {
   refuseOption(spec, 'npm package spec');
   options.onOutput?.(`fetching ${spec} from the npm registry (npm pack)`);
+  // npm pack runs in (and writes to) the work folder, which nothing has created yet.
+  await mkdir(workDir, { recursive: true });
   let packed: Awaited<ReturnType<typeof runCommand>>;
   try {
     // npm pack downloads the tarball without installing it (and without its prebuilt binaries).
