@@ -10,6 +10,7 @@ if [[ ! -d node_modules/.bin ]] || [[ package-lock.json -nt node_modules/.packag
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
-# Share llama.cpp source builds with the test suite's cache: whichever runs first builds, the other reuses.
-export LLAMACPP_BUILD_CACHE="${LLAMACPP_BUILD_CACHE:-${AUTOBYTEUS_TEST_CACHE:-$HOME/.cache/autobyteus-test}}"
+# Nothing is borrowed from the test suite's cache: a fresh machine runs the product's own install
+# paths, and a source build is kept in the product's build cache ($AUTOBYTEUS_HOME/cache/llama-builds
+# unless LLAMACPP_BUILD_CACHE says otherwise).
 exec node packages/autobyteus-server/dist/cli/main.js up "$@"
