@@ -1,8 +1,10 @@
-import { type LLMFactory, type LLMModel, type LocalRuntime, parseRuntime } from 'autobyteus';
+import { type LLMFactory, type LocalRuntime, parseRuntime } from 'autobyteus';
 import type { FastifyInstance } from 'fastify';
+import { modelView } from '../app/model-view.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { listEngines, type ManagedEngineStates } from '../engines/engine-inventory.js';
 import { openAIError } from './openai-error.js';
+import { printable } from './untrusted-text.js';
 
 export interface AdminDeps {
   factory: LLMFactory;
@@ -10,22 +12,6 @@ export interface AdminDeps {
   managed: ManagedEngineStates;
   startedAt: number;
   version: string;
-}
-
-/** A model as the admin API shows it. */
-export function modelView(m: LLMModel) {
-  const { chatTemplate: _template, ...metadata } = m.metadata;
-  return {
-    identifier: m.modelIdentifier,
-    name: m.name,
-    runtime: m.runtime,
-    provider: m.provider,
-    host: m.hostUrl,
-    availability: m.availability,
-    stale: m.stale,
-    config: m.defaultConfig,
-    metadata,
-  };
 }
 
 /** `/api/*`: health, models, engines, reload. */
@@ -51,7 +37,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           .code(400)
           .send(
             openAIError(
-              `unknown runtime "${query.runtime}" (use llama_cpp, mlx, lmstudio or ollama)`,
+              `unknown runtime "${printable(String(query.runtime))}" (use llama_cpp, mlx, lmstudio or ollama)`,
               'invalid_request_error',
               'unknown_runtime',
               'runtime',

@@ -2,9 +2,12 @@ import type { ChatStreamChunk, LLMError, LLMFactory, LLMModel, LocalRuntime } fr
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { resolveModel } from '../app/model-resolution.js';
 import { BatchedWriter } from './batched-writer.js';
 import { encodeCompletion, OpenAIChunkEncoder } from './openai-chunk-encoder.js';
-import { hostIsDown, openAIError, upstreamError } from './openai-error.js';
+import { hostIsDown, openAIError, upstreamError, withRequestId } from './openai-error.js';
+import { samplingParamsShape } from './sampling-params.js';
+import { printable } from './untrusted-text.js';
 
 const messageSchema = z.object({ role: z.enum(['system', 'user', 'assistant', 'tool', 'developer']) }).passthrough();
 const chatRequestSchema = z
@@ -13,6 +16,7 @@ const chatRequestSchema = z
     messages: z.array(messageSchema).min(1),
     stream: z.boolean().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().nullish(),
+    ...samplingParamsShape,
   })
   .passthrough();
 
@@ -25,15 +29,22 @@ export interface GatewayDeps {
   startedAt: number;
 }
 
-/** `model` may be a full identifier, or a model name registered on exactly one host. */
-export function resolveModel(factory: LLMFactory, requested: string): LLMModel | undefined {
-  const exact = factory.getModel(requested);
-  if (exact) return exact;
-  const byName = factory.listAvailableModels().filter((m) => m.name === requested);
-  return byName.length === 1 ? byName[0] : undefined;
-}
-
 const ms = (since: number) => (performance.now() - since).toFixed(3);
+
+/**
+ * Status and client body for a failed engine request. The full error (host, endpoint, local paths)
+ * goes to the log under the request id; server-side failures carry that id in the body too.
+ */
+function relayFailure(request: FastifyRequest, error: unknown) {
+  const relayed = upstreamError(error);
+  const where = error instanceof Error ? error.message : String(error);
+  if (relayed.status >= 500) {
+    request.log.error({ err: error, status: relayed.status }, `chat request failed: ${printable(where, 2000)}`);
+    return { status: relayed.status, body: withRequestId(relayed.body, request.id) };
+  }
+  request.log.warn({ status: relayed.status }, `engine refused the request: ${printable(where, 2000)}`);
+  return relayed;
+}
 
 /**
  * The OpenAI-compatible gateway: `/v1/models` lists every registered model by identifier;
@@ -74,7 +85,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
         .code(404)
         .send(
           openAIError(
-            `The model "${body.model}" is not registered. GET /v1/models lists the available identifiers.`,
+            `The model "${printable(body.model)}" is not registered. GET /v1/models lists the available identifiers.`,
             'invalid_request_error',
             'model_not_found',
             'model',
@@ -106,7 +117,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
         return reply.header(OVERHEAD_HEADER, (Number(dispatched) + Number(ms(started))).toFixed(3)).send(payload);
       } catch (error) {
         failed(error);
-        const { status, body: errorBody } = upstreamError(error);
+        const { status, body: errorBody } = relayFailure(request, error);
         return reply.code(status).header(OVERHEAD_HEADER, dispatched).send(errorBody);
       }
     }
@@ -120,7 +131,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
       first = await iterator.next();
     } catch (error) {
       failed(error);
-      const { status, body: errorBody } = upstreamError(error);
+      const { status, body: errorBody } = relayFailure(request, error);
       return reply.code(status).header(OVERHEAD_HEADER, dispatched.toFixed(3)).send(errorBody);
     }
     const firstAt = performance.now();
@@ -130,6 +141,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
+      'x-request-id': request.id,
       [OVERHEAD_HEADER]: (dispatched + (performance.now() - firstAt)).toFixed(3),
     });
     const out = new BatchedWriter(res);
@@ -147,7 +159,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
         return;
       }
       failed(error);
-      const { body: errorBody } = upstreamError(error);
+      const { body: errorBody } = relayFailure(request, error);
       await out.flush();
       // Same shape llama-server uses: an error event, then the stream closes without [DONE].
       res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
