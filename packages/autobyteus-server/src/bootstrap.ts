@@ -7,8 +7,8 @@ import { EngineManifestStore } from './engines/manifest/engine-manifest-store.js
 import { EngineSupervisor } from './engines/process/engine-supervisor.js';
 import { isLoopback, resolveApiToken } from './http/api-token.js';
 import { buildApp } from './http/server-app.js';
-import { createFactory } from './services/create-factory.js';
-import { HealthMonitor } from './services/health-monitor.js';
+import { createFactory } from './app/create-factory.js';
+import { HealthMonitor } from './app/health-monitor.js';
 import { SERVER_VERSION } from './version.js';
 
 /** A start-up refusal with a message that says what to change. */

@@ -18,7 +18,7 @@ import { detectPlatform } from '../engines/platform/detect-platform.js';
 import { EngineSupervisor } from '../engines/process/engine-supervisor.js';
 import { PidFile } from '../engines/process/pid-file.js';
 import { isProcessAlive } from '../engines/process/process-liveness.js';
-import { createCliFactory } from '../services/create-factory.js';
+import { createCliFactory } from '../app/create-factory.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
 import { stderrReporter } from './install-reporter.js';
 import { printJson, printTable } from './output.js';
