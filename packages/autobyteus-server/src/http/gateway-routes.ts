@@ -1,4 +1,4 @@
-import type { ChatStreamChunk, LLMError, LLMFactory, LLMModel, LocalRuntime } from 'autobyteus';
+import type { ChatStreamChunk, LLMError, LLMFactory, LocalRuntime } from 'autobyteus';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';

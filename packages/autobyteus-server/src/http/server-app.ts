@@ -1,13 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import type { LLMFactory } from 'autobyteus';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import type { ManagedEngineStates } from '../engines/engine-inventory.js';
 import { registerAdminRoutes } from './admin-routes.js';
-import { tokenMatches } from './api-token.js';
+import {
+  type ConnectionLimits,
+  closeSilentConnections,
+  DEFAULT_CONNECTION_LIMITS,
+  fastifyTimeoutOptions,
+  refuseOversizedBody,
+} from './connection-limits.js';
 import { registerGatewayRoutes } from './gateway-routes.js';
-import { openAIError } from './openai-error.js';
+import { registerJsonBodyParser } from './json-body-parser.js';
+import { openAIError, withRequestId } from './openai-error.js';
 import { openApiDocument } from './openapi-document.js';
+import { registerRouteAuth } from './route-auth.js';
+import { printable } from './untrusted-text.js';
 
 export interface AppDeps {
   factory: LLMFactory;
@@ -17,54 +27,66 @@ export interface AppDeps {
   /** Required bearer token; undefined = open (loopback without a configured token). */
   apiToken?: string;
   version: string;
+  /** Keep-alive and request-receiving bounds; defaults suit a gateway serving long streams. */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 /** Builds the HTTP app: admin API, OpenAPI document and the OpenAI-compatible gateway on one port. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const startedAt = Date.now();
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...deps.connectionLimits };
+  const maxBody = deps.config.values.AUTOBYTEUS_MAX_BODY_BYTES;
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
-    bodyLimit: deps.config.values.AUTOBYTEUS_MAX_BODY_BYTES,
+    bodyLimit: maxBody,
     return503OnClosing: true,
+    // Unique across restarts, so a request id from a client report finds one log line.
+    genReqId: () => randomUUID(),
+    ...fastifyTimeoutOptions(limits),
+    // Undecodable targets are answered before routing: no echo of the target (Fastify's default does).
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ code: error.code }, 'malformed request target');
+      (reply as FastifyReply)
+        .code(error.statusCode ?? 400)
+        .header('x-request-id', request.id)
+        .send(openAIError('malformed request target', 'invalid_request_error', error.code));
+    },
   });
+  closeSilentConnections(app, limits);
+  registerJsonBodyParser(app);
 
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { arrivedAt?: number }).arrivedAt = performance.now();
-    if (!deps.apiToken) return;
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/api/') && !path.startsWith('/v1/')) return;
-    if (!tokenMatches(deps.apiToken, request.headers.authorization)) {
-      await reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send(
-          openAIError(
-            'missing or wrong bearer token (Authorization: Bearer <AUTOBYTEUS_API_TOKEN>)',
-            'authentication_error',
-            'invalid_api_key',
-          ),
-        );
-    }
+    reply.header('x-request-id', request.id);
+    // Before the token check: an upload that will be refused anyway is not read either way.
+    refuseOversizedBody(request, reply, maxBody, limits.drainAfterRefusalMs);
   });
+  registerRouteAuth(app, deps.apiToken);
 
   // Malformed JSON, oversized bodies, wrong content types: OpenAI-style errors, never HTML or stack traces.
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
     const message =
       error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? `request body larger than ${deps.config.values.AUTOBYTEUS_MAX_BODY_BYTES} bytes`
+        ? `request body larger than ${maxBody} bytes`
         : status >= 500
           ? 'internal server error'
           : error.message;
     const type = status === 413 ? 'request_too_large' : status >= 500 ? 'server_error' : 'invalid_request_error';
-    return reply.code(status).send(openAIError(message, type, error.code ?? null));
+    const body = openAIError(message, type, error.code ?? null);
+    if (status < 500) return reply.code(status).send(body);
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send(withRequestId(body, request.id));
   });
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)
       .send(
-        openAIError(`no route ${request.method} ${request.url.split('?')[0]}`, 'invalid_request_error', 'not_found'),
+        openAIError(
+          `no route ${request.method} ${printable(request.url.split('?')[0] ?? '')}`,
+          'invalid_request_error',
+          'not_found',
+        ),
       ),
   );
 

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { printable, redactTarget } from '../http/untrusted-text.js';
 
 /**
  * Paths that can carry prompts, completions or secrets. Redacted unless LOG_PROMPTS=true (secrets
@@ -32,10 +33,38 @@ export interface ServerLoggerOptions {
   destination?: DestinationStream;
 }
 
+/** The request fields Fastify logs, as far as a client controls them. */
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/**
+ * How a request appears in the log: query values redacted (clients put tokens there), network text
+ * printable and bounded. Fastify uses this serializer for its "incoming request" lines.
+ */
+export function serializeRequest(req: LoggedRequest) {
+  return {
+    method: req.method,
+    url: redactTarget(req.url ?? ''),
+    host: req.host === undefined ? undefined : printable(req.host),
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export function createServerLogger(options: ServerLoggerOptions): Logger {
   const paths = options.logPrompts ? SECRET_PATHS : [...SECRET_PATHS, ...PROMPT_PATHS];
   return pino(
-    { name: 'autobyteus-server', level: options.level, redact: { paths, censor: '[redacted]' } },
+    {
+      name: 'autobyteus-server',
+      level: options.level,
+      redact: { paths, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
+    },
     options.destination ?? pino.destination(1),
   );
 }
