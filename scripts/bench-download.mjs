@@ -1,4 +1,4 @@
-// Benchmark of the model downloader (packages/autobyteus-server/dist/models/downloader.js, so run
+// Benchmark of the model downloader (packages/autobyteus-server/dist/io/download.js, so run
 // `npm run build` first) against `curl -s -o`, on one local 1 GiB file served by a separate process.
 //
 //   node scripts/bench-download.mjs                 # 3 rounds, 1 GiB
@@ -31,7 +31,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DOWNLOADER = join(ROOT, 'packages', 'autobyteus-server', 'dist', 'models', 'downloader.js');
+const DOWNLOADER = join(ROOT, 'packages', 'autobyteus-server', 'dist', 'io', 'download.js');
 const WORK = join(tmpdir(), 'autobyteus-bench-download');
 const run = promisify(execFile);
 
@@ -197,7 +197,7 @@ async function main() {
       fileBytes: size,
       rounds,
       server: 'node http + fs.createReadStream in a child process, loopback',
-      ours: 'download() from dist/models/downloader.js in a child process, sha256 verified while streaming',
+      ours: 'download() from dist/io/download.js in a child process, sha256 verified while streaming',
       curl: 'curl -s -o (time_total), no verification; curlPlusSha256sum adds `sha256sum` of the file',
       dest: dest,
     },

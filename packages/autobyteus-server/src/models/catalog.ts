@@ -1,3 +1,5 @@
+import { redactUrl } from '../io/redact-url.js';
+
 /** Where a catalog model can be fetched from; sources are tried in order. */
 export type CatalogSource =
   /** One GGUF file of a hub repo. `verified: false` = location believed right but not checked by us. */
@@ -139,6 +141,6 @@ export function describeSource(source: CatalogSource): string {
     case 'pypi-wheel':
       return `pypi:${source.project}==${source.version}!${source.member}`;
     case 'url':
-      return source.url;
+      return redactUrl(source.url);
   }
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic-write.js';
-import { DownloadError } from './download-errors.js';
-import { download } from './downloader.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { download } from '../io/download.js';
+import { DownloadError } from '../io/download-errors.js';
+import { resolveInside, safeFileName } from '../io/safe-path.js';
 import { gitBlobOid } from './git-blob-oid.js';
 import { type HubClient, type HubFile, hubDownloadError } from './hub-client.js';
 
@@ -34,6 +35,8 @@ export interface HfCachePullOptions {
   onProgress?: (received: number, total: number, bytesPerSec: number, file: string) => void;
   signal?: AbortSignal;
   stallTimeoutMs?: number;
+  retryBudgetMs?: number;
+  retryBaseDelayMs?: number;
 }
 
 export interface HfCachePullResult {
@@ -65,17 +68,19 @@ export async function pullRepoToHfCache(options: HfCachePullOptions): Promise<Hf
   const files = (await hub.listFiles(repo, commit)).filter((file) => include(file.path));
   if (files.length === 0) throw new DownloadError(`${repo}@${revision} has no model files to download`, hub.baseUrl);
 
-  const repoDir = join(hfCacheDir, `models--${repo.split('/').join('--')}`);
-  const snapshotDir = join(repoDir, 'snapshots', commit);
+  const repoDir = resolveInside(hfCacheDir, safeFileName(`models--${repo.split('/').join('--')}`, 'repo id'), 'repo');
+  const snapshotDir = resolveInside(repoDir, `snapshots/${commit}`, 'commit');
   const total = files.reduce((sum, file) => sum + file.size, 0);
   let done = 0;
   const result: HfCachePullResult = { repoDir, snapshotDir, commit, files: [] };
 
   for (const file of files) {
     const blob = file.lfsSha256 ?? file.oid;
-    if (!/^[0-9a-f]{40,64}$/.test(blob) || file.path.split('/').some((part) => part === '..' || part === '')) {
+    if (!/^[0-9a-f]{40,64}$/.test(blob)) {
       throw new DownloadError(`refusing unsafe file entry ${file.path} (blob ${blob}) in ${repo}`, hub.baseUrl);
     }
+    // Throws for `../`, absolute paths, backslashes, control characters: the listing comes from the server.
+    const link = resolveInside(snapshotDir, file.path, `file entry of ${repo}`);
     const blobPath = join(repoDir, 'blobs', blob);
     let fetched: Awaited<ReturnType<typeof download>>;
     try {
@@ -87,6 +92,8 @@ export async function pullRepoToHfCache(options: HfCachePullOptions): Promise<Hf
         headers: hub.authHeaders(),
         signal: options.signal,
         stallTimeoutMs: options.stallTimeoutMs,
+        retryBudgetMs: options.retryBudgetMs,
+        retryBaseDelayMs: options.retryBaseDelayMs,
         verify: file.lfsSha256 ? undefined : (partial) => verifyGitOid(partial, file, hub.resolveUrl(repo, file.path)),
         onProgress: (received, _total, rate) => options.onProgress?.(done + received, total, rate, file.path),
       });
@@ -95,11 +102,13 @@ export async function pullRepoToHfCache(options: HfCachePullOptions): Promise<Hf
     }
     done += file.size;
     options.onProgress?.(done, total, 0, file.path);
-    await linkInto(snapshotDir, file.path, blobPath);
+    await linkInto(link, blobPath);
     result.files.push({ path: file.path, blob, size: file.size, reused: fetched.reused });
   }
 
-  if (!/^[0-9a-f]{40}$/.test(revision)) await writeFileAtomic(join(repoDir, 'refs', revision), commit);
+  if (!/^[0-9a-f]{40}$/.test(revision)) {
+    await writeFileAtomic(resolveInside(join(repoDir, 'refs'), revision, 'revision'), commit);
+  }
   return result;
 }
 
@@ -111,8 +120,7 @@ async function verifyGitOid(partial: string, file: HubFile, url: string): Promis
 }
 
 /** `snapshots/<commit>/<path>` → relative link to the blob, replaced atomically if it exists. */
-async function linkInto(snapshotDir: string, path: string, blobPath: string): Promise<void> {
-  const link = join(snapshotDir, ...path.split('/'));
+async function linkInto(link: string, blobPath: string): Promise<void> {
   await mkdir(dirname(link), { recursive: true });
   const target = relative(dirname(link), blobPath);
   try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DownloadHttpError } from './download-errors.js';
+import { DownloadHttpError } from '../io/download-errors.js';
 
 /** Default Hugging Face endpoint; mirrors are configured with `baseUrl` (conventionally from HF_ENDPOINT). */
 export const DEFAULT_HUB_BASE_URL = 'https://huggingface.co';

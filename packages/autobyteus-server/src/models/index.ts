@@ -1,16 +1,5 @@
-// Model pulling: downloads, the hub and PyPI, the catalog, the local registry and the CLI progress bar.
+// Model pulling (downloads themselves are in ../io): the hub and PyPI, the catalog, the local registry and the CLI progress bar.
 export { type CatalogEntry, type CatalogSource, describeSource, findCatalogEntry, MODEL_CATALOG } from './catalog.js';
-export {
-  ChecksumMismatchError,
-  DownloadError,
-  DownloadHttpError,
-  type DownloadOptions,
-  type DownloadProgressFn,
-  type DownloadResult,
-  DownloadStalledError,
-  download,
-} from './downloader.js';
-export { acquireFileLock, type FileLock, FileLockBusyError, type LockHolder } from './file-lock.js';
 export { type GgufHeaderInfo, readGgufHeader } from './gguf-header.js';
 export { type HfCachePullResult, MLX_FILE_PATTERNS, pullRepoToHfCache } from './hf-cache-writer.js';
 export { DEFAULT_HUB_BASE_URL, HubClient, type HubClientOptions, HubError, type HubFile } from './hub-client.js';

@@ -1,3 +1,6 @@
+import { hasUrlCredentials, redactUrl } from '../io/redact-url.js';
+import { safeFileName, UnsafePathError } from '../io/safe-path.js';
+
 /** What `models pull` was asked for. */
 export type ModelRef =
   /** `hf:org/repo[@rev]/path/to/file.gguf`: one file of a hub repo. */
@@ -16,7 +19,7 @@ export class ModelRefError extends Error {
     reason: string,
   ) {
     super(
-      `cannot parse model reference '${input}': ${reason} (expected hf:org/repo, hf:org/repo/file.gguf, an https:// URL or a catalog name)`,
+      `cannot parse model reference '${redactUrl(input)}': ${reason} (expected hf:org/repo, hf:org/repo/file.gguf, an https:// URL or a catalog name)`,
     );
     this.name = 'ModelRefError';
   }
@@ -42,8 +45,15 @@ export function parseModelRef(input: string): ModelRef {
     } catch {
       throw new ModelRefError(input, 'invalid URL');
     }
-    const fileName = decodeURIComponent(url.pathname.split('/').pop() ?? '');
-    if (!fileName) throw new ModelRefError(input, 'the URL names no file');
+    if (hasUrlCredentials(url)) {
+      throw new ModelRefError(
+        input,
+        'the URL carries a user name or password, which would be printed and stored in models/registry.json; ' +
+          'remove them: for the Hugging Face hub set HF_TOKEN (sent as an Authorization header), ' +
+          'for other servers use a URL that needs no credentials (a token in a header, not in the URL)',
+      );
+    }
+    const fileName = urlFileName(input, url);
     return { kind: 'url', url: url.toString(), fileName };
   }
   if (text.toLowerCase().startsWith('hf:')) return parseHubRef(input, text.slice(3).replace(/^\/+/, ''));
@@ -67,10 +77,31 @@ function parseHubRef(input: string, rest: string): ModelRef {
   const repo = `${org}/${name}`;
   const path = parts.slice(2).join('/');
   if (!path) return { kind: 'hf-repo', repo, revision };
-  if (parts.slice(2).some((segment) => segment === '' || segment === '.' || segment === '..')) {
-    throw new ModelRefError(input, 'invalid file path');
-  }
+  for (const segment of [...parts.slice(2), ...revision.split('/')]) checkSegment(input, segment, 'path in the repo');
   return { kind: 'hf-file', repo, revision, path };
+}
+
+/** The last path segment of a URL, percent-decoded and checked to be a safe single file name. */
+function urlFileName(input: string, url: URL): string {
+  const last = url.pathname.split('/').pop() ?? '';
+  if (!last) throw new ModelRefError(input, 'the URL names no file');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(last);
+  } catch {
+    throw new ModelRefError(input, 'the file name in the URL is not valid percent-encoding');
+  }
+  checkSegment(input, decoded, 'file name in the URL');
+  return decoded;
+}
+
+function checkSegment(input: string, segment: string, what: string): void {
+  try {
+    safeFileName(segment, what);
+  } catch (error) {
+    if (error instanceof UnsafePathError) throw new ModelRefError(input, error.message);
+    throw error;
+  }
 }
 
 /** The canonical text of a reference (what `parseModelRef` reads back to the same value). */

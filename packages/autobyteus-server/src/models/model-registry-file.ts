@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { writeFileAtomic } from '../fs/atomic-write.js';
-import { acquireFileLock } from './file-lock.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { acquireFileLock } from '../io/file-lock.js';
 
 const ggufInfoSchema = z.object({
   architecture: z.string().optional(),

@@ -5,8 +5,8 @@ import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { ChecksumMismatchError, DownloadError } from './download-errors.js';
-import { acquireFileLock } from './file-lock.js';
+import { ChecksumMismatchError, DownloadError } from '../io/download-errors.js';
+import { acquireFileLock } from '../io/file-lock.js';
 
 export interface ExtractOptions {
   /** Expected sha256 of the member; a mismatch deletes the partial and throws {@link ChecksumMismatchError}. */

@@ -41,7 +41,7 @@ export async function installFromArchiveOrFolder(options: ArchiveInstallOptions)
       if (!found) throw new Error(`no llama-server binary found in ${from}`);
       checksum = await sha256File(found);
       if (expected && checksum !== expected) {
-        throw new ChecksumMismatchError(relative(from, found), checksum, expected, '--sha256');
+        throw new ChecksumMismatchError(expected, checksum, relative(from, found), '--sha256');
       }
       // verbatimSymlinks: keep relative library links (libfoo.so -> libfoo.so.1) as they are.
       await cp(dirname(found), join(staging, 'bin'), { recursive: true, verbatimSymlinks: true });
@@ -50,7 +50,7 @@ export async function installFromArchiveOrFolder(options: ArchiveInstallOptions)
     } else {
       checksum = await sha256File(from);
       if (expected && checksum !== expected)
-        throw new ChecksumMismatchError(basename(from), checksum, expected, '--sha256');
+        throw new ChecksumMismatchError(expected, checksum, basename(from), '--sha256');
       const unpacked = join(staging, 'unpacked');
       await safeExtract(from, unpacked, options.limits);
       binary = await moveLlamaServerToBin(unpacked, staging, from);

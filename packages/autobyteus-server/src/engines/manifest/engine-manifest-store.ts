@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAtomicTempOf, writeFileAtomic } from '../../fs/atomic-write.js';
+import { isAtomicTempOf, writeFileAtomic } from '../../io/atomic-write.js';
 import {
   assertValidVersion,
   type EngineName,

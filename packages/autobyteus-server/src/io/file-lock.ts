@@ -3,6 +3,7 @@ import { mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { isProcessAlive } from '../engines/process/process-liveness.js';
+import { abortReason, sleep } from './sleep.js';
 
 /** Who holds a lock file, as written into it. */
 export interface LockHolder {
@@ -68,7 +69,7 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
   await mkdir(dirname(lockPath), { recursive: true });
   let told = false;
   for (;;) {
-    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    if (options.signal?.aborted) throw abortReason(options.signal);
     if (await tryCreate(lockPath, me)) return heldLock(lockPath, me, staleMs);
     const observed = await readHolder(lockPath);
     if (observed === 'gone') continue;
@@ -154,19 +155,4 @@ function heldLock(lockPath: string, me: LockHolder, staleMs: number): FileLock {
       if (holder !== 'gone' && holder?.nonce === me.nonce) await unlink(lockPath).catch(() => undefined);
     },
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    function onAbort() {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -4,9 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChecksumMismatchError, DownloadHttpError, download } from '../../src/models/downloader.js';
-import { acquireFileLock, FileLockBusyError } from '../../src/models/file-lock.js';
-import { contentOf, type FakeContent, FakeHub } from './support/fake-hub.js';
+import { download } from '../../src/io/download.js';
+import { ChecksumMismatchError, DownloadHttpError } from '../../src/io/download-errors.js';
+import { acquireFileLock, FileLockBusyError } from '../../src/io/file-lock.js';
+import { contentOf, type FakeContent, FakeHub } from '../models/support/fake-hub.js';
 
 let hub: FakeHub;
 let dir: string;
@@ -191,7 +192,10 @@ describe('download', () => {
       maxRetries: 3,
       retryBaseDelayMs: 1,
     }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/giving up .* after 4 requests: HTTP 500/);
+    expect((error as Error).message).toMatch(
+      /giving up on .*: 4 attempts in a row made no progress .*last error: HTTP 500/,
+    );
+    expect(hub.requestsFor('/blobs/always500')).toHaveLength(4);
   });
 
   it('keeps the partial when aborted, and the next call resumes it', async () => {
