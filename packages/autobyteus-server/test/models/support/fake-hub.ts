@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
  *       GET /{org}/{repo}/resolve/{rev}/{path}               → the bytes (Range, ETag, X-Repo-Commit)
  * PyPI: GET /pypi/{project}/{version}/json, /pypi/{project}/json, and the wheel at /files/{name}
  * Raw:  GET /blobs/{name}                                   → the bytes (Range)
+ *       GET /dl/<anything>                                   → the content set with `serveAnyName` (Range)
  * A gated repo answers 401 to any request without `Authorization: Bearer <token>`.
  */
 
@@ -38,11 +39,19 @@ export interface Fault {
   stallAt?: number;
   /** Ignore Range headers (answer 200 with the whole file). */
   ignoreRange?: boolean;
+  /** Answer `302 Location: <redirectTo>` instead. */
+  redirectTo?: string;
+  /** Announce `Content-Length: <announce>`, send nothing and close the connection. */
+  announceAndClose?: number;
+  /** Send the body chunked, without Content-Length (the size is unknown until the end). */
+  chunked?: boolean;
 }
 
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The request target as sent (not decoded). */
+  rawPath: string;
   range?: string;
   authorization?: string;
 }
@@ -98,6 +107,7 @@ export class FakeHub {
   private readonly wheels: FakeWheel[] = [];
   private readonly faults = new Map<string, Fault>();
   private readonly sockets = new Set<Socket>();
+  private anyName: FakeContent | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -149,6 +159,12 @@ export class FakeHub {
     this.wheels.push({ project, version, filename, content });
   }
 
+  /** Serves `content` at `/dl/<anything>` (any name, however encoded); returns the URL prefix. */
+  serveAnyName(content: FakeContent): string {
+    this.anyName = content;
+    return `${this.baseUrl}/dl/`;
+  }
+
   /** Applies `fault` to requests whose path (without query) is `path`; `undefined` clears it. */
   setFault(path: string, fault: Fault | undefined): void {
     if (fault) this.faults.set(path, fault);
@@ -166,11 +182,19 @@ export class FakeHub {
     this.requests.push({
       method: req.method ?? 'GET',
       path,
+      rawPath: url.pathname,
       range: req.headers.range,
       authorization: req.headers.authorization,
     });
     const fault = this.faults.get(path);
     if (fault?.status) return void res.writeHead(fault.status, { 'content-type': 'text/plain' }).end('fault');
+    if (fault?.redirectTo) return void res.writeHead(302, { location: fault.redirectTo, 'content-length': '0' }).end();
+    if (fault?.announceAndClose !== undefined) {
+      res.writeHead(200, { 'content-length': String(fault.announceAndClose) });
+      res.flushHeaders();
+      return void res.socket?.end(() => res.socket?.destroy());
+    }
+    if (url.pathname.startsWith('/dl/') && this.anyName) return serve(req, res, this.anyName, fault, {});
 
     let match = /^\/api\/models\/([^/]+\/[^/]+)\/(revision|tree)\/([^/]+)$/.exec(path);
     if (match) {
@@ -311,6 +335,8 @@ async function serve(
       'content-range': `bytes ${start}-${size - 1}/${size}`,
       'content-length': String(size - start),
     });
+  } else if (fault?.chunked) {
+    res.writeHead(200, headers);
   } else {
     res.writeHead(200, { ...headers, 'accept-ranges': 'bytes', 'content-length': String(size) });
   }
