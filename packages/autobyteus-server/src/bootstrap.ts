@@ -2,7 +2,7 @@ import type { LLMFactory } from 'autobyteus';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/server-config.js';
-import { startManagedEngines, supervisorStates, wantsManaged } from './engines/managed-engines.js';
+import { startManagedEngines, supervisorStates, wantsAnyManaged } from './engines/managed-engines.js';
 import { EngineManifestStore } from './engines/manifest/engine-manifest-store.js';
 import { EngineSupervisor } from './engines/process/engine-supervisor.js';
 import { isLoopback, resolveApiToken } from './http/api-token.js';
@@ -46,7 +46,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const supervisor = new EngineSupervisor();
   const uninstallExitHandlers = supervisor.installExitHandlers(process, { exitAfterSignal: false });
   let managedHosts = { llamaCpp: [] as string[], mlx: [] as string[] };
-  if (wantsManaged(config, 'llama_cpp') || wantsManaged(config, 'mlx')) {
+  if (wantsAnyManaged(config)) {
     managedHosts = await startManagedEngines({
       config,
       logger,

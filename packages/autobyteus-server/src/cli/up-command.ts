@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { startServer } from '../bootstrap.js';
 import { type LoadConfigOptions, loadServerConfig } from '../config/server-config.js';
 import { installLlamaCpp } from '../engines/engine-installer.js';
-import { resolveLlamaBinary, resolveLlamaModel } from '../engines/managed-engines.js';
+import { resolveLlamaBinary, resolveLlamaModel } from '../engines/specs/llama-cpp.js';
 import { EngineManifestStore } from '../engines/manifest/engine-manifest-store.js';
 import { createServerLogger } from '../logging/server-logger.js';
 import { MODEL_CATALOG } from '../models/catalog.js';

@@ -1,5 +1,7 @@
 import type { LLMFactory, LocalRuntime } from 'autobyteus';
 import type { ServerConfig } from '../config/server-config.js';
+import { wantsManaged } from './managed-engines.js';
+import { specForRuntime } from './specs/engine-spec.js';
 
 /** One local engine as `/api/engines` and `engines list` show it. */
 export interface EngineView {
@@ -26,21 +28,14 @@ export interface ManagedEngineStates {
   stateOf(runtime: LocalRuntime): ManagedProcessState | null;
 }
 
-const MANAGED_KEY: Partial<Record<LocalRuntime, 'LLAMACPP_MANAGED' | 'MLX_MANAGED'>> = {
-  llama_cpp: 'LLAMACPP_MANAGED',
-  mlx: 'MLX_MANAGED',
-};
-
 /** Lists every runtime the library knows with its hosts, health and version (when the engine reports one). */
 export function listEngines(factory: LLMFactory, config: ServerConfig, managed: ManagedEngineStates): EngineView[] {
   const health = factory.getHostHealth();
   const models = factory.listAvailableModels();
   return factory.getRuntimes().map((descriptor) => {
     const settings = factory.settings.runtimes[descriptor.runtime];
-    const managedKey = MANAGED_KEY[descriptor.runtime];
-    const isManaged = managedKey
-      ? config.values[managedKey] === true && config.values.LLM_HOST_MANAGEMENT !== 'external'
-      : false;
+    const spec = specForRuntime(descriptor.runtime);
+    const isManaged = spec ? wantsManaged(config, spec) : false;
     return {
       runtime: descriptor.runtime,
       label: descriptor.label,

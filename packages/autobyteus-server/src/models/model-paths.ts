@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { homeLayout } from '../home-layout.js';
 
 /** Where pulled models live under `$AUTOBYTEUS_HOME`. */
 export interface ModelPaths {
@@ -14,6 +15,6 @@ export interface ModelPaths {
 
 /** The model folders under an autobyteus home. */
 export function modelPaths(home: string): ModelPaths {
-  const root = join(home, 'models');
+  const root = homeLayout(home).models;
   return { root, gguf: join(root, 'gguf'), registry: join(root, 'registry.json'), downloads: join(root, '.downloads') };
 }

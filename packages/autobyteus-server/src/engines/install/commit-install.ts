@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type EngineName, engineDir, TRASH_PREFIX } from '../manifest/engine-layout.js';
+import { engineDir, TRASH_PREFIX } from '../manifest/engine-layout.js';
 import type { EngineManifestStore } from '../manifest/engine-manifest-store.js';
 import { type InstallReceipt, receiptToEntry, writeReceipt } from '../manifest/install-receipt.js';
 import type { EngineRecord, EngineVersionEntry } from '../manifest/manifest-schema.js';
+import type { EngineName } from '../specs/engine-name.js';
 
 /** A version that is installed (in its folder, with receipt and manifest entry). */
 export interface InstalledEngine {

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type EngineName, engineDir, STAGING_PREFIX, TRASH_PREFIX } from '../manifest/engine-layout.js';
+import { engineDir, STAGING_PREFIX, TRASH_PREFIX } from '../manifest/engine-layout.js';
 import { isProcessAlive } from '../process/process-liveness.js';
+import type { EngineName } from '../specs/engine-name.js';
 
 /**
  * Deletes staging and trash folders left by installs or removals that were killed. Their names

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { homeLayout } from '../../home-layout.js';
+import type { EngineName } from '../specs/engine-name.js';
 
 /**
  * Where engines live under $AUTOBYTEUS_HOME:
@@ -9,9 +11,6 @@ import { join } from 'node:path';
  *   engines/<engine>/.staging-<pid>-*  an install in progress (renamed to <version> on success)
  *   engines/<engine>/.trash-*          a version being removed or replaced
  */
-export const ENGINE_NAMES = ['llama-cpp', 'mlx'] as const;
-export type EngineName = (typeof ENGINE_NAMES)[number];
-
 export const MANIFEST_FILE = 'manifest.json';
 export const RECEIPT_FILE = 'install.json';
 export const STAGING_PREFIX = '.staging-';
@@ -43,7 +42,7 @@ export function assertValidVersion(version: string): void {
 
 /** `$AUTOBYTEUS_HOME/engines`. */
 export function enginesDirOf(home: string): string {
-  return join(home, 'engines');
+  return homeLayout(home).engines;
 }
 
 export function engineDir(enginesDir: string, engine: EngineName): string {

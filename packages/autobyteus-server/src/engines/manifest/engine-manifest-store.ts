@@ -2,14 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAtomicTempOf, writeFileAtomic } from '../../io/atomic-write.js';
-import {
-  assertValidVersion,
-  type EngineName,
-  enginesDirOf,
-  MANIFEST_FILE,
-  TRASH_PREFIX,
-  versionDir,
-} from './engine-layout.js';
+import type { EngineName } from '../specs/engine-name.js';
+import { assertValidVersion, enginesDirOf, MANIFEST_FILE, TRASH_PREFIX, versionDir } from './engine-layout.js';
 import { type FileLockOptions, withFileLock } from './manifest-lock.js';
 import {
   describeIssues,

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { ENGINE_NAMES, isValidVersion, RECEIPT_FILE } from './engine-layout.js';
+import { ENGINE_NAMES } from '../specs/engine-name.js';
+import { isValidVersion, RECEIPT_FILE } from './engine-layout.js';
 import { describeIssues, type EngineVersionEntry, versionEntrySchema } from './manifest-schema.js';
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ENGINE_NAMES, isValidVersion } from './engine-layout.js';
+import { ENGINE_NAMES } from '../specs/engine-name.js';
+import { isValidVersion } from './engine-layout.js';
 
 export const INSTALL_SOURCES = ['release', 'source', 'prebundled', 'venv'] as const;
 export type InstallSource = (typeof INSTALL_SOURCES)[number];

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ENGINE_NAMES, engineDir } from './engine-layout.js';
+import { ENGINE_NAMES } from '../specs/engine-name.js';
+import { engineDir } from './engine-layout.js';
 import { readReceipt, receiptToEntry } from './install-receipt.js';
 import { type EngineManifest, emptyManifest } from './manifest-schema.js';
 

@@ -1,5 +1,4 @@
-/** Which local engine a {@link ManagedLocalEngine} runs; also names its PID file and log records. */
-export type EngineName = 'llama-cpp' | 'mlx';
+import type { EngineName } from '../specs/engine-name.js';
 
 /**
  * Life cycle of a managed engine process:

@@ -1,7 +1,8 @@
 /** Managed local engine processes: launch commands, readiness, supervision, prompt redaction. */
+
+export type { EngineName } from '../specs/engine-name.js';
 export { bindHost, portOf, probeUrl } from './engine-address.js';
 export type {
-  EngineName,
   EngineOutputLine,
   EngineState,
   EngineStatus,
@@ -17,7 +18,8 @@ export {
   type MlxServerCommandOptions,
   mlxServerCommand,
 } from './launch-command.js';
-export { ManagedLocalEngine, type ManagedLocalEngineOptions } from './managed-local-engine.js';
+export { ManagedLocalEngine } from './managed-local-engine.js';
+export type { ManagedLocalEngineOptions } from './managed-local-engine-options.js';
 export { PidFile } from './pid-file.js';
 export { isProcessAlive } from './process-liveness.js';
 export { PromptRedactor, REDACTED } from './prompt-redactor.js';

@@ -37,6 +37,7 @@ function makeEngine(port: number, options: Partial<ManagedLocalEngineOptions> = 
     stateDir: tempStateDir(),
     stopGraceMs: 1_000,
     restart: { maxRestarts: 3, baseDelayMs: 50, maxDelayMs: 200 },
+    externalHostsKey: 'LLAMACPP_HOSTS',
     ...options,
   });
   engines.push(engine);

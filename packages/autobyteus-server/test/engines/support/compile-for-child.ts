@@ -8,7 +8,7 @@ const SERVER_SRC = join(REPO, 'packages', 'autobyteus-server', 'src');
 
 /**
  * Child processes run plain Node, which cannot load TypeScript: this transpiles the given source
- * folders (relative to the server's src/) into a temp folder with the same layout, and links the
+ * folders and files (relative to the server's src/) into a temp folder with the same layout, and links the
  * repository's node_modules beside it so zod and proper-lockfile resolve. Returns the folder.
  */
 export function compileForChild(folders: string[]): string {
@@ -17,9 +17,11 @@ export function compileForChild(folders: string[]): string {
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
   for (const folder of folders) {
     const dir = join(SERVER_SRC, folder);
-    for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-      if (!name.endsWith('.ts')) continue;
+    // A single file (`home-layout.ts`) is taken as it is.
+    const names = dir.endsWith('.ts') ? [''] : (readdirSync(dir, { recursive: true }) as string[]);
+    for (const name of names) {
       const source = join(dir, name);
+      if (!source.endsWith('.ts')) continue;
       const js = ts.transpileModule(readFileSync(source, 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       }).outputText;

@@ -9,7 +9,7 @@ let compiled: string | undefined;
  * EngineManifestStore on `enginesDir` (staleLockMs from the environment), already in scope.
  */
 export function spawnManifestChild(enginesDir: string, body: string, env: Record<string, string> = {}) {
-  compiled ??= compileForChild(['engines/manifest', 'fs']);
+  compiled ??= compileForChild(['engines/manifest', 'engines/specs', 'io', 'home-layout.ts']);
   const storeModule = join(compiled, 'engines', 'manifest', 'engine-manifest-store.js');
   const script = `
 import { EngineManifestStore } from ${JSON.stringify(storeModule)};
