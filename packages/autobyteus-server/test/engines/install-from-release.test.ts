@@ -7,11 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineVersionExistsError, SmokeTestFailedError } from '../../src/engines/install/commit-install.js';
 import { installFromRelease, UnverifiedDownloadError } from '../../src/engines/install/install-from-release.js';
 import { readLlamaServerVersion } from '../../src/engines/install/llama-server-binary.js';
+import { releaseApiBase } from '../../src/engines/install/release-api.js';
+import { resolveReleaseTag } from '../../src/engines/install/resolve-release-tag.js';
 import { runCommand } from '../../src/engines/install/run-command.js';
 import { ChecksumMismatchError, DownloadError, DownloadHttpError } from '../../src/io/download-errors.js';
 import { buildZip } from './support/archive-builder.js';
 import { engineHome } from './support/engine-home.js';
 import { hasRealLlamaServer, REAL_LLAMA_SERVER, writeFakeLlamaServer } from './support/fake-llama.js';
+import { startGithubReleases } from './support/github-releases-server.js';
 import { type Route, startReleaseServer } from './support/release-server.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -285,5 +288,105 @@ describe('installFromRelease (local release server)', () => {
     await expect(
       installFromRelease({ store, baseUrl: server.baseUrl, tag: 'b1', asset: '../x.tar.gz' }),
     ).rejects.toThrow(/invalid release asset name/);
+  });
+});
+
+describe('installFromRelease against a GitHub-shaped site, API and CDN (no .sha256 files)', () => {
+  let gh: Awaited<ReturnType<typeof startGithubReleases>>;
+  let b700: Buffer;
+  let b710: Buffer;
+
+  beforeAll(async () => {
+    [b700, b710] = await Promise.all([releaseArchive('b700'), releaseArchive('b710')]);
+    gh = await startGithubReleases([
+      { tag: 'b690', assets: [{ name: ASSET('b690'), body: b700, digest: null }] },
+      { tag: 'b695', assets: [{ name: ASSET('b695'), body: b700, digest: `sha256:${sha(b710)}` }] },
+      { tag: 'b699', assets: [{ name: ASSET('b699'), body: b700, cutOnceAt: Math.floor(b700.length / 3) }] },
+      { tag: 'b700', assets: [{ name: ASSET('b700'), body: b700 }] },
+      { tag: 'b710', assets: [{ name: ASSET('b710'), body: b710 }] },
+    ]);
+  }, 60_000);
+  afterAll(() => gh?.close());
+
+  it('derives the API root from the releases root (github.com → api.github.com; a mirror serves it itself)', () => {
+    expect(releaseApiBase('https://github.com/ggml-org/llama.cpp/releases')).toBe(
+      'https://api.github.com/repos/ggml-org/llama.cpp/releases',
+    );
+    expect(releaseApiBase(gh.baseUrl)).toBe(`${new URL(gh.baseUrl).origin}/repos/ggml-org/llama.cpp/releases`);
+    expect(releaseApiBase('http://mirror.local/releases')).toBeNull();
+  });
+
+  it('resolves latest through the releases/latest redirect', async () => {
+    expect(await resolveReleaseTag(gh.baseUrl, 'latest')).toBe('b710');
+    expect(await resolveReleaseTag(gh.baseUrl, 'b700')).toBe('b700');
+  });
+
+  it("verifies the asset against the API's digest, following the redirect to the CDN's origin", async () => {
+    const { store } = engineHome();
+    const logs: string[] = [];
+    const before = gh.site.length;
+    const installed = await installFromRelease({
+      store,
+      baseUrl: gh.baseUrl,
+      tag: 'b700',
+      asset: ASSET('b700'),
+      onLog: (m) => logs.push(m),
+    });
+    expect(installed.entry.checksum).toBe(sha(b700));
+    expect(logs).toContain(`expecting sha256 ${sha(b700)} (from the release API (${releaseApiBase(gh.baseUrl)}))`);
+    const sitePaths = gh.site.slice(before).map((h) => h.path);
+    expect(sitePaths).toEqual([
+      '/repos/ggml-org/llama.cpp/releases/tags/b700',
+      `/ggml-org/llama.cpp/releases/download/b700/${ASSET('b700')}`,
+    ]);
+    expect(gh.cdn.filter((h) => h.path === `/objects/b700/${ASSET('b700')}`)).toHaveLength(1);
+    // The receipt keeps the URL asked for; the signed CDN URL (with its query) is never stored.
+    const receipt = readFileSync(join(installed.dir, 'install.json'), 'utf8');
+    expect(receipt).not.toContain('X-Amz-Signature');
+  });
+
+  it('refuses bytes that do not match the API digest and installs nothing', async () => {
+    const { store, folders, manifestText } = engineHome();
+    const error = await installFromRelease({ store, baseUrl: gh.baseUrl, tag: 'b695', asset: ASSET('b695') }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ChecksumMismatchError);
+    expect(error.message).toContain(`expected ${sha(b710)}, got ${sha(b700)}`);
+    expect(error.message).toContain('the expected digest is from the release API');
+    expect(folders('llama-cpp')).toEqual([]);
+    expect(manifestText()).toBeNull();
+  });
+
+  it('resumes a release download cut mid-body with a Range request', async () => {
+    const { store } = engineHome();
+    const installed = await installFromRelease({
+      store,
+      baseUrl: gh.baseUrl,
+      tag: 'b699',
+      asset: ASSET('b699'),
+      retry: { baseDelayMs: 1 },
+    });
+    expect(installed.entry.checksum).toBe(sha(b700));
+    expect(gh.cdn.filter((h) => h.path === `/objects/b699/${ASSET('b699')}`).map((h) => h.range)).toEqual([
+      undefined,
+      `bytes=${Math.floor(b700.length / 3)}-`,
+    ]);
+  });
+
+  it('an asset without a digest and no other checksum is refused before downloading', async () => {
+    const { store, folders } = engineHome();
+    const before = gh.site.length;
+    const cdnBefore = gh.cdn.length;
+    const error = await installFromRelease({ store, baseUrl: gh.baseUrl, tag: 'b690', asset: ASSET('b690') }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(UnverifiedDownloadError);
+    expect(error.message).toMatch(/no digest from the release API/);
+    expect(gh.site.slice(before).map((h) => h.path)).toEqual([
+      '/repos/ggml-org/llama.cpp/releases/tags/b690',
+      `/ggml-org/llama.cpp/releases/download/b690/${ASSET('b690')}.sha256`,
+    ]);
+    expect(gh.cdn.length).toBe(cdnBefore);
+    expect(folders('llama-cpp')).toEqual([]);
   });
 });
