@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DownloadHttpError } from '../io/download-errors.js';
+import { getText, type TextResponse } from '../io/http-get.js';
 
 /** Default Hugging Face endpoint; mirrors are configured with `baseUrl` (conventionally from HF_ENDPOINT). */
 export const DEFAULT_HUB_BASE_URL = 'https://huggingface.co';
@@ -11,7 +12,6 @@ export interface HubClientOptions {
   token?: string;
   /** Bound for each API call in ms (default 30 s). */
   timeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
 /** One file of a repo at a revision. */
@@ -83,13 +83,11 @@ export class HubClient {
   readonly baseUrl: string;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
 
   constructor(options: HubClientOptions = {}) {
     this.baseUrl = (options.baseUrl || DEFAULT_HUB_BASE_URL).replace(/\/+$/, '');
     this.token = options.token || undefined;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.fetchFn = options.fetch ?? fetch;
   }
 
   /** Headers to send with hub requests, file downloads included. */
@@ -145,28 +143,29 @@ export class HubClient {
   }
 
   private async getJsonPage(url: string, what: string): Promise<{ body: unknown; next?: string }> {
-    let response: Response;
+    let response: TextResponse;
     try {
-      response = await this.fetchFn(url, {
+      response = await getText(url, {
         headers: { accept: 'application/json', ...this.authHeaders() },
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        maxBytes: 64 << 20,
       });
     } catch (error) {
       throw new HubError('network', url, undefined, `could not reach ${url}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined);
+    if (response.status < 200 || response.status > 299) {
       throw HubError.fromStatus(response.status, url, what, this.hasToken);
     }
     let body: unknown;
     try {
-      body = await response.json();
+      body = JSON.parse(response.text);
     } catch (error) {
       throw new HubError('protocol', url, response.status, `invalid JSON from ${url}`, { cause: error });
     }
-    return { body, next: nextLink(response.headers.get('link'), url) };
+    const link = response.headers.link;
+    return { body, next: nextLink(typeof link === 'string' ? link : null, url) };
   }
 }
 

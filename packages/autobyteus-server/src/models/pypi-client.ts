@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { getText, type TextResponse } from '../io/http-get.js';
 
 /** Default PyPI endpoint. */
 export const DEFAULT_PYPI_BASE_URL = 'https://pypi.org';
@@ -40,7 +41,6 @@ const projectSchema = z.object({ releases: z.record(z.string(), z.array(fileSche
 export interface PypiOptions {
   baseUrl?: string;
   timeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
 /**
@@ -85,25 +85,22 @@ export async function resolvePypiWheel(
 }
 
 async function getJson(url: string, options: PypiOptions): Promise<{ status: number; body?: unknown }> {
-  let response: Response;
+  let response: TextResponse;
   try {
-    response = await (options.fetch ?? fetch)(url, {
+    response = await getText(url, {
       headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      timeoutMs: options.timeoutMs ?? 30_000,
+      maxBytes: 64 << 20,
     });
   } catch (error) {
     throw new PypiError(url, undefined, `could not reach ${url}: ${(error as Error).message}`, { cause: error });
   }
-  if (response.status === 404) {
-    await response.body?.cancel().catch(() => undefined);
-    return { status: 404 };
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
+  if (response.status === 404) return { status: 404 };
+  if (response.status < 200 || response.status > 299) {
     throw new PypiError(url, response.status, `HTTP ${response.status} from ${url}`);
   }
   try {
-    return { status: 200, body: await response.json() };
+    return { status: 200, body: JSON.parse(response.text) };
   } catch (error) {
     throw new PypiError(url, 200, `invalid JSON from ${url}`, { cause: error });
   }
