@@ -1,3 +1,5 @@
+import { sleep } from '../../io/sleep.js';
+
 /** What a readiness probe gets from the manager for one start attempt. */
 export interface ReadinessContext {
   /** Base URL to probe (loopback form of the engine's host URL). */
@@ -21,25 +23,6 @@ export interface ReadinessProbe {
   readonly timeoutMs: number;
   /** Resolves once the engine is ready; rejects only when `context.signal` aborts. */
   waitUntilReady(context: ReadinessContext): Promise<void>;
-}
-
-/** Waits `ms`, or rejects as soon as `signal` aborts. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** One HTTP attempt: the status code, or undefined when the connection failed (not listening yet). */
@@ -97,7 +80,7 @@ export function llamaCppReadiness(options: LlamaCppReadinessOptions = {}): Readi
       for (;;) {
         if ((await attempt(health, {}, context.signal, 5_000)) === 200) return;
         const nudged = await Promise.race([
-          delay(intervalMs, context.signal).then(() => false),
+          sleep(intervalMs, context.signal).then(() => false),
           nudge.then(() => true),
         ]);
         if (nudged) nudge = never;
@@ -140,7 +123,7 @@ export function mlxReadiness(options: MlxReadinessOptions = {}): ReadinessProbe 
       for (;;) {
         // The first warm-up loads the model: give it the whole start budget.
         if ((await attempt(`${context.url}/v1/chat/completions`, init, context.signal, 3_600_000)) === 200) return;
-        await delay(intervalMs, context.signal);
+        await sleep(intervalMs, context.signal);
       }
     },
   };
