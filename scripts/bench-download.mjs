@@ -25,10 +25,13 @@ import {
   writeSync,
 } from 'node:fs';
 import { createServer } from 'node:http';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { machineInfo } from './lib/machine.mjs';
+import { writeResultFile } from './lib/results.mjs';
+import { median, round } from './lib/stats.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOWNLOADER = join(ROOT, 'packages', 'autobyteus-server', 'dist', 'io', 'download.js');
@@ -103,15 +106,7 @@ async function main() {
   const rounds = Number(args.rounds);
   const size = Number(args['size-mib']) * 1024 * 1024;
   mkdirSync(WORK, { recursive: true });
-  const machine = {
-    cpuModel: cpus()[0]?.model.trim(),
-    cores: cpus().length,
-    ramGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    loadavgAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
-    date: new Date().toISOString(),
-  };
+  const machine = machineInfo();
 
   const { file, sha256 } = ensureSource(size);
   const server = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', file], {
@@ -175,14 +170,14 @@ async function main() {
   }
 
   const summary = {
-    oursMedianMBps: median(results.ours.map((r) => r.mbps)),
-    curlMedianMBps: median(results.curl.map((r) => r.mbps)),
-    curlPlusSha256sumMedianMBps: median(results.curlPlusSha256sum.map((r) => r.mbps)),
+    oursMedianMBps: median1(results.ours.map((r) => r.mbps)),
+    curlMedianMBps: median1(results.curl.map((r) => r.mbps)),
+    curlPlusSha256sumMedianMBps: median1(results.curlPlusSha256sum.map((r) => r.mbps)),
     oursPeakRssMB: Math.max(...results.ours.map((r) => Math.max(r.maxRssMB, r.vmHwmMB ?? 0))),
-    oursBaselineRssMB: median(results.ours.map((r) => r.baselineRssMB)),
+    oursBaselineRssMB: median1(results.ours.map((r) => r.baselineRssMB)),
   };
-  summary.ratioOursToCurl = round3(summary.oursMedianMBps / summary.curlMedianMBps);
-  summary.ratioOursToCurlPlusSha256sum = round3(summary.oursMedianMBps / summary.curlPlusSha256sumMedianMBps);
+  summary.ratioOursToCurl = round(summary.oursMedianMBps / summary.curlMedianMBps, 3);
+  summary.ratioOursToCurlPlusSha256sum = round(summary.oursMedianMBps / summary.curlPlusSha256sumMedianMBps, 3);
   summary.targets = {
     ratioAtLeast: 0.9,
     ratioMet: summary.ratioOursToCurl >= 0.9,
@@ -204,8 +199,7 @@ async function main() {
     summary,
     runs: results,
   };
-  mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench-results', 'download.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeResultFile('download', report);
   console.log(`download of ${size / 2 ** 20} MiB over loopback, ${rounds} alternating rounds (medians)`);
   console.log(
     `  ours (sha256 verified)  ${summary.oursMedianMBps.toFixed(0)} MB/s   peak RSS ${summary.oursPeakRssMB.toFixed(1)} MB (Node floor ${summary.oursBaselineRssMB} MB)`,
@@ -253,13 +247,7 @@ function mbps(bytes, ms) {
   return bytes / 1e6 / (ms / 1000);
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const value = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return Math.round(value * 10) / 10;
-}
-
-function round3(x) {
-  return Math.round(x * 1000) / 1000;
+/** The median to one decimal, as MB/s and MB are reported. */
+function median1(values) {
+  return round(median(values), 1);
 }

@@ -1,15 +1,15 @@
 // Stub llama-server for scripts/bench-gateway.mjs, run as a separate process so its CPU time is
 // not charged to the client or the gateway. Answers discovery with recorded bodies and streams a
 // fixed llama.cpp-shaped SSE answer of CHUNKS events as fast as the socket takes it.
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { llamaCppFixtureBody } from './lib/fixtures.mjs';
 
 const chunks = Number(process.argv[2] ?? 256);
-const fixture = (name) =>
-  JSON.parse(
-    readFileSync(new URL(`../packages/autobyteus/test/fixtures/llama-cpp/${name}.json`, import.meta.url), 'utf8'),
-  ).response.body;
-const routes = { '/health': '{"status":"ok"}', '/v1/models': fixture('models'), '/props': fixture('props') };
+const routes = {
+  '/health': '{"status":"ok"}',
+  '/v1/models': llamaCppFixtureBody('models'),
+  '/props': llamaCppFixtureBody('props'),
+};
 const event =
   'data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":" tok"}}],"created":1,"id":"x","model":"SmolLM2-135M-Instruct","object":"chat.completion.chunk"}\n\n';
 const final = `data: {"choices":[{"finish_reason":"stop","index":0,"delta":{}}],"created":1,"id":"x","model":"SmolLM2-135M-Instruct","object":"chat.completion.chunk"}\n\ndata: {"choices":[],"created":1,"id":"x","model":"SmolLM2-135M-Instruct","object":"chat.completion.chunk","usage":{"completion_tokens":${chunks},"prompt_tokens":5,"total_tokens":${chunks + 5}}}\n\ndata: [DONE]\n\n`;

@@ -10,23 +10,24 @@
 // GATEWAY_LOG_LEVEL sets the server's LOG_LEVEL; GATEWAY_NODE_ARGS adds node flags (e.g. --cpu-prof).
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { freePort, llamaServerArgs } from './lib/bench-engines.mjs';
+import { freePort } from './lib/free-port.mjs';
+import { startLlamaServer, testEnginePaths } from './lib/llama-server.mjs';
+import { machineInfo } from './lib/machine.mjs';
+import { writeResultFile } from './lib/results.mjs';
+import { quantile } from './lib/stats.mjs';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const ttftRequests = args.includes('--ttft-requests') ? Number(args[args.indexOf('--ttft-requests') + 1]) : 300;
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'packages/autobyteus-server/dist/cli/main.js');
-const CACHE = process.env.AUTOBYTEUS_TEST_CACHE ?? join(homedir(), '.cache', 'autobyteus-test');
 const agent = new Agent({ connections: 256, keepAliveTimeout: 60_000, pipelining: 1 });
 
-const quantile = (values, q) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-};
+// This benchmark has always reported the upper middle as its median (see lib/stats.mjs quantile).
 const median = (values) => quantile(values, 0.5);
 
 /** One streamed chat request; returns time to first content byte and total, in ms, and events seen. */
@@ -84,7 +85,7 @@ async function startGateway(env) {
       const body = await res.body.json();
       if (body.data?.length) return { url, child, models: body.data.map((m) => m.id) };
     } catch {}
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   child.kill();
   throw new Error(`gateway did not come up:\n${err}`);
@@ -176,13 +177,11 @@ async function throughputSeries(
   };
 }
 
-const machine = () => ({
-  cpu: /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1],
-  cores: (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length,
-  node: process.version,
-  loadavg: loadavg().map((x) => +x.toFixed(2)),
-  date: new Date().toISOString(),
-});
+/** The machine, under the key names this benchmark's results have always used. */
+const machine = () => {
+  const { cpuModel, cores, node, loadavgAtStart, date } = machineInfo();
+  return { cpu: cpuModel, cores, node, loadavg: loadavgAtStart, date };
+};
 
 async function stubPart() {
   const stub = fork(join(ROOT, 'scripts/bench-gateway-stub.mjs'), ['256'], { stdio: 'ignore' });
@@ -211,18 +210,11 @@ async function stubPart() {
 }
 
 async function realPart() {
-  const binary = join(CACHE, 'llama-server', 'bin', 'llama-server');
-  const model = join(CACHE, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+  const { llamaServer, gguf } = testEnginePaths();
   const port = await freePort();
-  const engine = spawn(binary, llamaServerArgs(model, port, { contextSize: 4096, parallel: 4 }), { stdio: 'ignore' });
-  const directUrl = `http://127.0.0.1:${port}`;
+  const engine = await startLlamaServer(llamaServer, gguf, port, { contextSize: 4096, parallel: 4 });
+  const directUrl = engine.url;
   try {
-    for (let i = 0; i < 600; i++) {
-      try {
-        if ((await request(`${directUrl}/health`, { dispatcher: agent })).statusCode === 200) break;
-      } catch {}
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const gw = await startGateway({ LLAMACPP_HOSTS: directUrl });
     try {
       const messages = [{ role: 'user', content: 'Write a short story about a lighthouse.' }];
@@ -247,18 +239,17 @@ async function realPart() {
       gw.child.kill();
     }
   } finally {
-    engine.kill();
+    engine.child.kill();
   }
 }
 
-mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
 for (const [name, run] of [
   ['stub', stubPart],
   ['real', realPart],
 ]) {
   if (only && only !== name) continue;
   const result = await run();
-  writeFileSync(join(ROOT, `bench-results/gateway-${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeResultFile(`gateway-${name}`, result);
   console.log(`\n== gateway / ${name} (${result.machine.cpu}, load ${result.machine.loadavg.join(' ')})`);
   console.log(
     `time to first token, ms: direct p50 ${result.ttft.directP50} p99 ${result.ttft.directP99} | gateway p50 ${result.ttft.gatewayP50} p99 ${result.ttft.gatewayP99} | added p50 ${result.ttft.addedP50} p99 ${result.ttft.addedP99} | header p50 ${result.ttft.overheadHeaderP50}`,

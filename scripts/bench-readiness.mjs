@@ -19,19 +19,23 @@
 //                       llama-server's start); overstates latency by the process start-up time.
 // Times are high-resolution epoch milliseconds (performance.timeOrigin + performance.now()) in each process.
 // Results: a table on stdout and bench-results/readiness.json.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort } from './lib/bench-engines.mjs';
+import { freePort } from './lib/free-port.mjs';
+import { testEnginePaths } from './lib/llama-server.mjs';
+import { machineInfo } from './lib/machine.mjs';
+import { writeResultFile } from './lib/results.mjs';
+import { rankSummary, round } from './lib/stats.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER = join(ROOT, 'packages', 'autobyteus-server');
 const DIST = join(SERVER, 'dist', 'engines', 'process', 'index.js');
 const FAKE_ENGINE = join(SERVER, 'test', 'engines', 'process', 'fixtures', 'fake-engine.mjs');
-const CACHE = process.env.AUTOBYTEUS_TEST_CACHE ?? join(homedir(), '.cache', 'autobyteus-test');
 
 const { values: args } = parseArgs({
   options: {
@@ -54,19 +58,6 @@ const { pino } = await import('pino');
 
 const now = () => performance.timeOrigin + performance.now();
 const silent = pino({ level: 'silent' });
-const round = (x) => Math.round(x * 100) / 100;
-
-function stats(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return {
-    n: sorted.length,
-    p50: round(at(0.5)),
-    p95: round(at(0.95)),
-    max: round(sorted[sorted.length - 1]),
-    min: round(sorted[0]),
-  };
-}
 
 /** Starts `command` under a fresh manager; resolves with the times the bench needs, then stops it. */
 async function runOnce({ name, command, port, stateDir, onLine, wakeOnLogLine = true, seen = () => true }) {
@@ -89,7 +80,7 @@ async function runOnce({ name, command, port, stateDir, onLine, wakeOnLogLine = 
   try {
     await engine.start();
     // The reference line can trail the ready state (llama.cpp logs from a separate thread): let it arrive.
-    for (let waited = 0; !seen() && waited < 3_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    for (let waited = 0; !seen() && waited < 3_000; waited += 10) await sleep(10);
   } finally {
     await engine.stop();
   }
@@ -124,8 +115,7 @@ async function benchFake(runs, stateDir) {
 }
 
 async function benchLlama(runs, stateDir, wakeOnLogLine) {
-  const binary = join(CACHE, 'llama-server', 'bin', 'llama-server');
-  const model = join(CACHE, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+  const { llamaServer: binary, gguf: model } = testEnginePaths();
   for (const path of [binary, model]) {
     if (!existsSync(path)) throw new Error(`${path} is missing: run \`bash scripts/prepare-test-engines.sh\``);
   }
@@ -176,7 +166,7 @@ function table(title, rows, columns) {
   );
   const summary = {};
   for (const [key, label] of columns) {
-    const s = stats(rows.map((r) => r[key]));
+    const s = rankSummary(rows.map((r) => r[key]));
     summary[key] = s;
     process.stdout.write(
       `${label.padEnd(34)}${[s.n, s.p50, s.p95, s.max, s.min].map((v) => String(v).padStart(9)).join('')}\n`,
@@ -192,15 +182,7 @@ const result = {
   part: 'readiness',
   targetMs: 50,
   pollIntervalMs: 25,
-  machine: {
-    cpuModel: cpus()[0]?.model,
-    cores: cpus().length,
-    ramGiB: round(totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    loadavgAtStart: loadavg().map(round),
-    date: new Date().toISOString(),
-  },
+  machine: machineInfo(),
 };
 process.stdout.write('readiness detection latency (ms): manager ready time minus engine ready time\n');
 if (!args.only || args.only === 'fake') {
@@ -233,6 +215,5 @@ if (!args.only || args.only === 'llama') {
   }
 }
 rmSync(stateDir, { recursive: true, force: true });
-mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench-results', 'readiness.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeResultFile('readiness', result);
 process.stdout.write('\nwritten: bench-results/readiness.json\n');
