@@ -1,0 +1,78 @@
+import { homedir } from 'node:os';
+import { normalizeHostUrl } from './host-url.js';
+import type { SettingDefinition } from './setting-definitions.js';
+
+export type SettingValue = string | number | boolean | string[];
+
+/** Why a value was refused: `message` says what was expected. */
+export class ValueRejected extends Error {}
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+
+/** Splits a command line on whitespace, honouring single and double quotes. */
+export function splitArgs(text: string): string[] {
+  const args: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const match of text.matchAll(pattern)) args.push(match[1] ?? match[2] ?? match[3] ?? '');
+  return args;
+}
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+function expectedInt(def: SettingDefinition): string {
+  if (def.expected) return def.expected;
+  const min = def.min ?? 0;
+  const what = def.unit ? `a whole number of ${def.unit}` : 'a whole number';
+  return def.max !== undefined ? `${what} from ${min} to ${def.max}` : `${what} >= ${min}`;
+}
+
+/**
+ * Parses one value from the environment (always text) or config.toml (text or native TOML types)
+ * into the setting's type, inside its bounds. Throws `ValueRejected` saying what was expected.
+ */
+export function parseSettingValue(def: SettingDefinition, raw: unknown): SettingValue {
+  switch (def.type) {
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      const text = String(raw).trim().toLowerCase();
+      if (TRUE.includes(text)) return true;
+      if (FALSE.includes(text)) return false;
+      throw new ValueRejected('true or false');
+    }
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : /^\s*\d+\s*$/.test(String(raw)) ? Number(raw) : Number.NaN;
+      const inBounds = n >= (def.min ?? 0) && (def.max === undefined || n <= def.max);
+      if (!Number.isSafeInteger(n) || !inBounds) throw new ValueRejected(expectedInt(def));
+      return n;
+    }
+    case 'hosts': {
+      const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+      const hosts: string[] = [];
+      for (const entry of list.map((s) => s.trim()).filter(Boolean)) {
+        try {
+          hosts.push(normalizeHostUrl(entry));
+        } catch (error) {
+          throw new ValueRejected(`comma-separated http(s) URLs ("${entry}": ${(error as Error).message})`);
+        }
+      }
+      return hosts;
+    }
+    case 'args':
+      return Array.isArray(raw) ? raw.map(String) : splitArgs(String(raw));
+    case 'enum': {
+      const text = String(raw).trim().toLowerCase();
+      if (!def.values?.includes(text)) throw new ValueRejected(`one of ${def.values?.join(', ')}`);
+      return text;
+    }
+    case 'path': {
+      if (typeof raw !== 'string' || !raw.trim()) throw new ValueRejected('a file or folder path');
+      return expandHome(raw.trim());
+    }
+    default:
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw new ValueRejected('text');
+      return String(raw);
+  }
+}
