@@ -151,17 +151,11 @@ export async function attempt(t: Transfer, settings: AttemptSettings): Promise<b
       );
     }
     t.total = total ?? t.total;
-    if (t.total !== undefined) {
-      try {
-        await assertRoomFor(t.folder, t.total - t.received, t.url);
-      } catch (error) {
-        response.destroy();
-        throw error;
-      }
-    }
+    // Checked while the body already flows: pausing the socket here could lose bytes to a peer's RST.
+    const room = t.total === undefined ? Promise.resolve() : assertRoomFor(t.folder, t.total - t.received, t.url);
 
     try {
-      await streamBody(response, t, (arrived) => {
+      await streamBody(response, t, room, (arrived) => {
         armStall();
         const now = performance.now();
         t.lastByteAt = now;
@@ -193,16 +187,24 @@ export async function attempt(t: Transfer, settings: AttemptSettings): Promise<b
  * Copies the body to the partial file. Chunks are hashed as they arrive (in order) and gathered into 1 MiB
  * batches; batches are appended by a chain of `writev` calls, up to {@link MAX_QUEUED_WRITES} queued, so
  * the socket keeps being read while the disk catches up, with bounded memory. When the body ends or fails,
- * every queued batch is still written, so the file holds exactly the hashed bytes. A failed write is fatal
- * for this call: a full disk becomes {@link DiskFullError}, anything else {@link DownloadWriteError}.
+ * every queued batch is still written, so the file holds exactly the hashed bytes. Nothing is written
+ * before `room` (the free-space check) resolves. A failed write is fatal for this call: a full disk becomes {@link DiskFullError}, anything else {@link DownloadWriteError}.
  */
-async function streamBody(body: AsyncIterable<Buffer>, t: Transfer, onData: (arrived: number) => void): Promise<void> {
+async function streamBody(
+  body: AsyncIterable<Buffer>,
+  t: Transfer,
+  room: Promise<void>,
+  onData: (arrived: number) => void,
+): Promise<void> {
   let batch: Buffer[] = [];
   let batchBytes = 0;
   let arrived = t.received;
   const queued: Promise<void>[] = [];
-  let tail: Promise<void> = Promise.resolve();
   let writeError: Error | undefined;
+  // The first write waits for the free-space check; its failure stops the transfer like a failed write.
+  let tail: Promise<void> = room.catch((error: Error) => {
+    writeError = error;
+  });
   const enqueue = (buffers: Buffer[], bytes: number) => {
     tail = tail.then(async () => {
       if (writeError) return;
@@ -237,6 +239,7 @@ async function streamBody(body: AsyncIterable<Buffer>, t: Transfer, onData: (arr
   if (batchBytes > 0) enqueue(batch, batchBytes);
   await tail;
   if (writeError) {
+    if (writeError instanceof DiskFullError) throw writeError;
     if (!isDiskFull(writeError)) throw new DownloadWriteError(t.url, writeError);
     const need = (t.total ?? arrived) - t.received;
     throw new DiskFullError(t.url, t.folder, need, await freeBytes(t.folder).catch(() => 0));

@@ -12,9 +12,9 @@ export {
   type PullModelOptions,
   type PullProgressEvent,
   type PullResult,
-  pullModel,
   type SourceAttempt,
-} from './model-puller.js';
+} from './pull-types.js';
+export { pullModel } from './model-puller.js';
 export { formatModelRef, type ModelRef, ModelRefError, parseModelRef } from './model-ref.js';
 export { ModelRegistryError, type RegisteredModel, readModelRegistry } from './model-registry-file.js';
 export { DownloadProgressBar, describeProgress, formatBytes, formatDuration } from './progress-bar.js';

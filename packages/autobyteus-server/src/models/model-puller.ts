@@ -14,15 +14,8 @@ import {
 } from './pull-types.js';
 import { registerGguf } from './register-gguf.js';
 
-export {
-  type GgufPullResult,
-  type MlxPullResult,
-  PullError,
-  type PullModelOptions,
-  type PullProgressEvent,
-  type PullResult,
-  type SourceAttempt,
-} from './pull-types.js';
+// The CLI names the result type together with the function.
+export type { PullResult } from './pull-types.js';
 
 const pulls = new Map<string, Promise<PullResult>>();
 

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { PullProgressEvent } from './model-puller.js';
+import type { PullProgressEvent } from './pull-types.js';
 
 export interface ProgressBarOptions {
   /** Where to draw (default `process.stderr`). */

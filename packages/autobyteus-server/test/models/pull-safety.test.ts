@@ -4,7 +4,8 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedirectRefusedError } from '../../src/io/download-errors.js';
 import type { CatalogEntry } from '../../src/models/catalog.js';
-import { type GgufPullResult, pullModel } from '../../src/models/model-puller.js';
+import { pullModel } from '../../src/models/model-puller.js';
+import type { GgufPullResult } from '../../src/models/pull-types.js';
 import { contentOf, type FakeContent, FakeHub } from './support/fake-hub.js';
 import { tinyGguf } from './support/tiny-gguf.js';
 
