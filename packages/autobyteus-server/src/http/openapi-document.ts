@@ -1,5 +1,10 @@
+import { z } from 'zod';
+import { samplingParamsShape } from './sampling-params.js';
+
 /** The admin API and gateway described as OpenAPI 3.1, served at `/api/openapi.json`. */
 export function openApiDocument(version: string) {
+  // The ranges the gateway enforces, from the same zod shape.
+  const sampling = z.toJSONSchema(z.object(samplingParamsShape)).properties ?? {};
   const error = {
     type: 'object',
     required: ['error'],
@@ -12,6 +17,7 @@ export function openApiDocument(version: string) {
           type: { type: 'string' },
           param: { type: ['string', 'null'] },
           code: { type: ['string', 'null'] },
+          request_id: { type: 'string', description: 'on server-side failures: the id in the log and x-request-id' },
         },
       },
     },
@@ -167,6 +173,7 @@ export function openApiDocument(version: string) {
                 model: { type: 'string' },
                 messages: { type: 'array', minItems: 1 },
                 stream: { type: 'boolean' },
+                ...sampling,
               },
               additionalProperties: true,
             }),
@@ -184,7 +191,7 @@ export function openApiDocument(version: string) {
             },
             ...errors,
             '404': { description: 'unknown model', ...json(error) },
-            '413': { description: 'body too large', ...json(error) },
+            '413': { description: 'body too large (refused from Content-Length before reading)', ...json(error) },
             '502': { description: 'the engine failed', ...json(error) },
             '503': { description: 'the engine is loading', ...json(error) },
             '504': { description: 'the engine timed out', ...json(error) },

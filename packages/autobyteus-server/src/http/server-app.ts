@@ -71,7 +71,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         ? `request body larger than ${maxBody} bytes`
         : status >= 500
           ? 'internal server error'
-          : error.message;
+          : // Parser and media-type messages can quote the client's body or headers.
+            printable(error.message, 300);
     const type = status === 413 ? 'request_too_large' : status >= 500 ? 'server_error' : 'invalid_request_error';
     const body = openAIError(message, type, error.code ?? null);
     if (status < 500) return reply.code(status).send(body);

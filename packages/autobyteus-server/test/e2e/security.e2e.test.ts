@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rawRequest } from '../support/raw-http.js';
 import { cleanEnv, runCli, startServerProcess, tempHome } from '../support/server-process.js';
 
 const QUIET = '[server]\nport = 0\n[lmstudio]\nhosts = ""\n[ollama]\nhosts = ""\n';
@@ -35,6 +36,21 @@ describe('security defaults', () => {
       }
       const denied = await fetch(`${base}/v1/chat/completions`, { method: 'POST', body: '{}' });
       expect(denied.status).toBe(401);
+      // The targets the fault-injection run got through with (request-target.e2e covers the family).
+      for (const line of [
+        'GET /%761/models',
+        'GET /%61pi/engines',
+        'POST /%761/chat/completions',
+        'POST /%61pi/models/reload',
+        'GET http://x/v1/models',
+      ]) {
+        const raw = await rawRequest(
+          Number(port),
+          `${line} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json`,
+          '{}',
+        );
+        expect(raw.status, line).toBe(401);
+      }
     } finally {
       await server.stop();
     }
