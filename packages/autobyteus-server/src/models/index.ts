@@ -5,6 +5,10 @@ export { type HfCachePullResult, MLX_FILE_PATTERNS, pullRepoToHfCache } from './
 export { DEFAULT_HUB_BASE_URL, HubClient, type HubClientOptions, HubError, type HubFile } from './hub-client.js';
 export { type LocalGgufModel, type LocalModels, listLocalModels } from './local-models.js';
 export { type ModelPaths, modelPaths } from './model-paths.js';
+export { pullModel } from './model-puller.js';
+export { formatModelRef, type ModelRef, ModelRefError, parseModelRef } from './model-ref.js';
+export { ModelRegistryError, type RegisteredModel, readModelRegistry } from './model-registry-file.js';
+export { DownloadProgressBar, describeProgress, formatBytes, formatDuration } from './progress-bar.js';
 export {
   type GgufPullResult,
   type MlxPullResult,
@@ -14,8 +18,4 @@ export {
   type PullResult,
   type SourceAttempt,
 } from './pull-types.js';
-export { pullModel } from './model-puller.js';
-export { formatModelRef, type ModelRef, ModelRefError, parseModelRef } from './model-ref.js';
-export { ModelRegistryError, type RegisteredModel, readModelRegistry } from './model-registry-file.js';
-export { DownloadProgressBar, describeProgress, formatBytes, formatDuration } from './progress-bar.js';
 export { DEFAULT_PYPI_BASE_URL, PypiError, resolvePypiWheel } from './pypi-client.js';

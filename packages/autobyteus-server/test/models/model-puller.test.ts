@@ -8,8 +8,8 @@ import yazl from 'yazl';
 import { type CatalogEntry, MODEL_CATALOG, SMOLLM2_135M_Q4_1_SHA256 } from '../../src/models/catalog.js';
 import { listLocalModels } from '../../src/models/local-models.js';
 import { pullModel } from '../../src/models/model-puller.js';
-import { type GgufPullResult, type MlxPullResult, PullError } from '../../src/models/pull-types.js';
 import { readModelRegistry } from '../../src/models/model-registry-file.js';
+import { type GgufPullResult, type MlxPullResult, PullError } from '../../src/models/pull-types.js';
 import { contentOf, contentOfFile, type FakeContent, FakeHub } from './support/fake-hub.js';
 
 const CACHE = process.env.AUTOBYTEUS_TEST_CACHE || join(homedir(), '.cache', 'autobyteus-test');
