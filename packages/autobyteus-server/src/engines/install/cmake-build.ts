@@ -1,5 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { CommandNotFoundError, type CommandResult, outputTail, runCommand } from './run-command.js';
+
+/**
+ * x86 builds leave AMX out. GGML_NATIVE (-march=native) turns AMX on wherever CPUID shows it, but a
+ * VM can show AMX without running tile instructions: such a build dies with SIGILL (`tilezero`) on
+ * its first matrix multiply (seen on this project's Firecracker VMs). Explicit -mno-* win over
+ * -march=native in any order. AMX only speeds up recent Xeons; release builds pick it at run time.
+ */
+const NO_AMX = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
+const NO_AMX_FLAGS = [`-DCMAKE_C_FLAGS=${NO_AMX}`, `-DCMAKE_CXX_FLAGS=${NO_AMX}`];
 
 /**
  * CMake flags every llama-server build gets, in a fixed order (the order is part of the build cache
@@ -15,7 +25,29 @@ export const LLAMA_BASE_CMAKE_FLAGS: readonly string[] = [
   '-DLLAMA_BUILD_WEBUI=OFF',
   '-DGGML_NATIVE=ON',
   '-DBUILD_SHARED_LIBS=OFF',
+  ...(process.arch === 'x64' ? NO_AMX_FLAGS : []),
 ];
+
+/**
+ * Compiler flags that keep GGML_NATIVE from using AMX. Many virtual machines report AMX in
+ * /proc/cpuinfo without enabling its register state, and a native build then dies with SIGILL in
+ * its first matrix multiply (seen here: `tilezero` in ggml's AMX kernel). AMX only speeds up a few
+ * quantisation types on large Xeons; a llama-server that runs matters more. Only added where the
+ * CPU reports AMX, so older compilers that do not know the flags never see them.
+ */
+export function nativeBuildSafetyFlags(cpuinfo = readCpuInfo()): string[] {
+  if (!/^flags\s*:.*\bamx_tile\b/m.test(cpuinfo)) return [];
+  const noAmx = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
+  return [`-DCMAKE_C_FLAGS=${noAmx}`, `-DCMAKE_CXX_FLAGS=${noAmx}`];
+}
+
+function readCpuInfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** A CMake configure or build that failed; the message ends with the last lines of its output. */
 export class BuildError extends Error {

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { buildCacheKey, findCachedBuild, storeCachedBuild } from './build-cache.js';
-import { cmakeBuild, LLAMA_BASE_CMAKE_FLAGS } from './cmake-build.js';
+import { cmakeBuild, LLAMA_BASE_CMAKE_FLAGS, nativeBuildSafetyFlags } from './cmake-build.js';
 import { commitInstall, type InstalledEngine, type InstallTarget } from './commit-install.js';
 import { copyLlamaServerFiles } from './copy-llama-server.js';
 import { findLlamaServer, readLlamaServerVersion } from './llama-server-binary.js';
@@ -35,7 +35,7 @@ export interface SourceInstallOptions extends InstallTarget {
  * dropped before the version folder is put in place.
  */
 export async function installFromSource(options: SourceInstallOptions): Promise<InstalledEngine> {
-  const flags = [...LLAMA_BASE_CMAKE_FLAGS, ...(options.cmakeFlags ?? [])];
+  const flags = [...LLAMA_BASE_CMAKE_FLAGS, ...nativeBuildSafetyFlags(), ...(options.cmakeFlags ?? [])];
   const say = (line: string) => options.onOutput?.(line);
   const cacheDir = options.buildCacheDir;
   const lookup = async (identity: string | null) =>
