@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { resolveModel } from '../app/model-resolution.js';
 import { createCliFactory } from '../app/create-factory.js';
+import { resolveModel } from '../app/model-resolution.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
 
 /** `chat <model> "<prompt>"`: streams one reply to the terminal. */

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { createCliFactory } from '../app/create-factory.js';
 import { modelView } from '../app/model-view.js';
 import { hubCacheDir } from '../models/hub-cache-dir.js';
 import { listLocalModels } from '../models/local-models.js';
 import { formatBytes } from '../models/progress-bar.js';
-import { createCliFactory } from '../app/create-factory.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
 import { printJson, printTable } from './output.js';
 

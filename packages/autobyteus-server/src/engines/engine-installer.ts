@@ -11,10 +11,10 @@ import { resolveReleaseTag } from './install/resolve-release-tag.js';
 import type { SourceSpec } from './install/source-checkout.js';
 import { upgradeEngine } from './install/upgrade-engine.js';
 import { createLlamaEngine } from './managed-engines.js';
-import { resolveLlamaModel } from './specs/llama-cpp.js';
 import type { EngineManifestStore } from './manifest/engine-manifest-store.js';
 import { chooseLlamaBuild, type LlamaBackendSetting, releaseAssetName } from './platform/choose-llama-build.js';
 import { detectPlatform } from './platform/detect-platform.js';
+import { resolveLlamaModel } from './specs/llama-cpp.js';
 
 /** What the user asked `engines install|upgrade llama-cpp` for. */
 export interface LlamaInstallRequest {

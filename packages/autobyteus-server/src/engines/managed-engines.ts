@@ -2,12 +2,12 @@ import type { LocalRuntime } from 'autobyteus';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import { homeLayout } from '../home-layout.js';
+import { isProcessAlive } from '../io/process-liveness.js';
 import type { ManagedEngineStates } from './engine-inventory.js';
 import type { EngineManifestStore } from './manifest/engine-manifest-store.js';
 import type { EngineSupervisor } from './process/engine-supervisor.js';
 import { ManagedLocalEngine } from './process/managed-local-engine.js';
 import { PidFile } from './process/pid-file.js';
-import { isProcessAlive } from './process/process-liveness.js';
 import { type EngineLaunchInputs, type EngineSpec, engineSpecs, specForRuntime } from './specs/engine-spec.js';
 import { LLAMA_CPP_SPEC } from './specs/llama-cpp.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { isProcessAlive } from '../engines/process/process-liveness.js';
+import { isProcessAlive } from './process-liveness.js';
 import { abortReason, sleep } from './sleep.js';
 
 /** Who holds a lock file, as written into it. */
@@ -31,6 +31,8 @@ export interface FileLockOptions {
 /** A held lock; `release` is idempotent. */
 export interface FileLock {
   path: string;
+  /** Throws when another process took the lock over (our heartbeat stalled past `staleMs`). */
+  assertHeld(): void;
   release(): Promise<void>;
 }
 
@@ -79,7 +81,12 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
     }
     if (options.wait === false) throw new FileLockBusyError(lockPath, observed, 'another download is in progress');
     if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
-      throw new FileLockBusyError(lockPath, observed, `still held after ${options.timeoutMs} ms`);
+      throw new FileLockBusyError(
+        lockPath,
+        observed,
+        `still held after ${Math.round(options.timeoutMs / 1000)} s; try again when it finishes ` +
+          '(delete the lock file only if no autobyteus process is running)',
+      );
     }
     if (!told) {
       told = true;
@@ -136,10 +143,16 @@ async function removeIfUnchanged(lockPath: string, observed: LockHolder | undefi
 }
 
 function heldLock(lockPath: string, me: LockHolder, staleMs: number): FileLock {
+  let lost = false;
   const heartbeat = setInterval(
     () => {
-      const now = new Date();
-      utimes(lockPath, now, now).catch(() => undefined);
+      void readHolder(lockPath).then((holder) => {
+        // Someone judged us stale and took over: whatever we write now could race them.
+        if (holder === 'gone' || (holder && holder.nonce !== me.nonce)) lost = true;
+        if (lost) return;
+        const now = new Date();
+        return utimes(lockPath, now, now).catch(() => undefined);
+      });
     },
     Math.max(50, Math.floor(staleMs / 4)),
   );
@@ -147,6 +160,9 @@ function heldLock(lockPath: string, me: LockHolder, staleMs: number): FileLock {
   let released = false;
   return {
     path: lockPath,
+    assertHeld() {
+      if (lost) throw new Error(`lost the lock ${lockPath}: another process took it over`);
+    },
     async release() {
       if (released) return;
       released = true;
@@ -155,4 +171,24 @@ function heldLock(lockPath: string, me: LockHolder, staleMs: number): FileLock {
       if (holder !== 'gone' && holder?.nonce === me.nonce) await unlink(lockPath).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Runs `fn` while holding the lock `<path>.lock`, waiting at most `timeoutMs` (default 30 s) for
+ * another holder. `fn` gets `assertHeld` to call before it commits a write; its result is discarded
+ * with an error when the lock was lost meanwhile, so a caller never reports a write that raced another.
+ */
+export async function withFileLock<T>(
+  path: string,
+  fn: (assertHeld: () => void) => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
+  const lock = await acquireFileLock(`${path}.lock`, { timeoutMs: 30_000, pollMs: 20, ...options });
+  try {
+    const result = await fn(() => lock.assertHeld());
+    lock.assertHeld();
+    return result;
+  } finally {
+    await lock.release();
+  }
 }

@@ -3,8 +3,8 @@ import { createManagedEngine, managedHostUrl, managedPidFile } from '../../engin
 import { EngineManifestStore } from '../../engines/manifest/engine-manifest-store.js';
 import { EngineSupervisor } from '../../engines/process/engine-supervisor.js';
 import { terminatePid } from '../../engines/process/engine-termination.js';
-import { isProcessAlive } from '../../engines/process/process-liveness.js';
 import { ENGINE_SPECS, engineSpecs } from '../../engines/specs/engine-spec.js';
+import { isProcessAlive } from '../../io/process-liveness.js';
 import { cliContext, type GlobalOptions } from '../cli-context.js';
 import { printJson, printTable } from '../output.js';
 import { ENGINE_ARG_HELP, engineArg } from './engine-arg.js';

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '../../io/process-liveness.js';
 import { engineDir, STAGING_PREFIX, TRASH_PREFIX } from '../manifest/engine-layout.js';
-import { isProcessAlive } from '../process/process-liveness.js';
 import type { EngineName } from '../specs/engine-name.js';
 
 /**

@@ -6,7 +6,7 @@ import type { EngineName } from '../specs/engine-name.js';
  * Where engines live under $AUTOBYTEUS_HOME:
  *
  *   engines/manifest.json              which versions exist and which is active (EngineManifestStore)
- *   engines/manifest.json.lock/        inter-process lock (proper-lockfile)
+ *   engines/manifest.json.lock         inter-process lock (io/file-lock)
  *   engines/<engine>/<version>/        one installed version, with its install.json receipt
  *   engines/<engine>/.staging-<pid>-*  an install in progress (renamed to <version> on success)
  *   engines/<engine>/.trash-*          a version being removed or replaced

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAtomicTempOf, writeFileAtomic } from '../../io/atomic-write.js';
+import { type FileLockOptions, withFileLock } from '../../io/file-lock.js';
 import type { EngineName } from '../specs/engine-name.js';
 import { assertValidVersion, enginesDirOf, MANIFEST_FILE, TRASH_PREFIX, versionDir } from './engine-layout.js';
-import { type FileLockOptions, withFileLock } from './manifest-lock.js';
 import {
   describeIssues,
   type EngineManifest,

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
+import { isProcessAlive, processCommandLine } from '../../io/process-liveness.js';
 import { probeHost } from './engine-address.js';
 import { createRun, type Run } from './engine-run.js';
 import type { PidFile } from './pid-file.js';
 import { isPortOpen } from './port-probe.js';
-import { isProcessAlive, processCommandLine } from './process-liveness.js';
 
 /** What is already on an engine's port: our engine to adopt, a stranger, or nothing. */
 export type PortOccupant = { kind: 'none' } | { kind: 'adopt'; pid: number } | { kind: 'busy'; message: string };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
+import { isProcessAlive, signalProcessTree } from '../../io/process-liveness.js';
 import { sleep } from '../../io/sleep.js';
 import { createRun, type Run } from './engine-run.js';
-import { isProcessAlive, signalProcessTree } from './process-liveness.js';
 
 /** How long to wait after SIGKILL before giving up on seeing the process go. */
 const KILL_WAIT_MS = 10_000;

@@ -1,5 +1,6 @@
 /** Managed local engine processes: launch commands, readiness, supervision, prompt redaction. */
 
+export { isProcessAlive } from '../../io/process-liveness.js';
 export type { EngineName } from '../specs/engine-name.js';
 export { bindHost, portOf, probeUrl } from './engine-address.js';
 export type {
@@ -21,7 +22,6 @@ export {
 export { ManagedLocalEngine } from './managed-local-engine.js';
 export type { ManagedLocalEngineOptions } from './managed-local-engine-options.js';
 export { PidFile } from './pid-file.js';
-export { isProcessAlive } from './process-liveness.js';
 export { PromptRedactor, REDACTED } from './prompt-redactor.js';
 export {
   type LlamaCppReadinessOptions,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { signalProcessTree } from '../../io/process-liveness.js';
 import type { EngineName } from '../specs/engine-name.js';
 import { CrashBackoff } from './crash-backoff.js';
 import { portOf } from './engine-address.js';
@@ -11,7 +12,6 @@ import { terminateRun } from './engine-termination.js';
 import { EngineWatchdog } from './engine-watchdog.js';
 import type { ManagedLocalEngineOptions } from './managed-local-engine-options.js';
 import { PidFile } from './pid-file.js';
-import { signalProcessTree } from './process-liveness.js';
 import { DEFAULT_RESTART_POLICY } from './restart-policy.js';
 import { AttemptAbort, type AttemptResult, awaitReadiness } from './start-attempt.js';
 

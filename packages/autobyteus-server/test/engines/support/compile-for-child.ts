@@ -9,7 +9,7 @@ const SERVER_SRC = join(REPO, 'packages', 'autobyteus-server', 'src');
 /**
  * Child processes run plain Node, which cannot load TypeScript: this transpiles the given source
  * folders and files (relative to the server's src/) into a temp folder with the same layout, and links the
- * repository's node_modules beside it so zod and proper-lockfile resolve. Returns the folder.
+ * repository's node_modules beside it so zod and the other dependencies resolve. Returns the folder.
  */
 export function compileForChild(folders: string[]): string {
   const out = mkdtempSync(join(tmpdir(), 'autobyteus-child-'));
