@@ -3,15 +3,6 @@ import { availableParallelism } from 'node:os';
 import { CommandNotFoundError, type CommandResult, outputTail, runCommand } from './run-command.js';
 
 /**
- * x86 builds leave AMX out. GGML_NATIVE (-march=native) turns AMX on wherever CPUID shows it, but a
- * VM can show AMX without running tile instructions: such a build dies with SIGILL (`tilezero`) on
- * its first matrix multiply (seen on this project's Firecracker VMs). Explicit -mno-* win over
- * -march=native in any order. AMX only speeds up recent Xeons; release builds pick it at run time.
- */
-const NO_AMX = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
-const NO_AMX_FLAGS = [`-DCMAKE_C_FLAGS=${NO_AMX}`, `-DCMAKE_CXX_FLAGS=${NO_AMX}`];
-
-/**
  * CMake flags every llama-server build gets, in a fixed order (the order is part of the build cache
  * key, and matches the builds the shell-built test cache holds). Static (BUILD_SHARED_LIBS=OFF):
  * the binary alone is the engine. No tests/examples: only the server is built. No prebuilt web UI:
@@ -25,7 +16,6 @@ export const LLAMA_BASE_CMAKE_FLAGS: readonly string[] = [
   '-DLLAMA_BUILD_WEBUI=OFF',
   '-DGGML_NATIVE=ON',
   '-DBUILD_SHARED_LIBS=OFF',
-  ...(process.arch === 'x64' ? NO_AMX_FLAGS : []),
 ];
 
 /**
