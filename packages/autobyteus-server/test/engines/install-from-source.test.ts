@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCacheKey, cachedBuildDir, cpuModelLine } from '../../src/engines/install/build-cache.js';
-import { BuildError, LLAMA_BASE_CMAKE_FLAGS, parseBuildProgress } from '../../src/engines/install/cmake-build.js';
+import {
+  BuildError,
+  LLAMA_BASE_CMAKE_FLAGS,
+  nativeBuildSafetyFlags,
+  parseBuildProgress,
+} from '../../src/engines/install/cmake-build.js';
 import { installFromSource } from '../../src/engines/install/install-from-source.js';
 import { readLlamaServerVersion } from '../../src/engines/install/llama-server-binary.js';
 import { engineHome } from './support/engine-home.js';
@@ -17,6 +22,9 @@ import {
   fixtureRepo,
 } from './support/llama-source-fixtures.js';
 
+/** The flags every build on this machine gets (the AMX-off flags where the CPU reports AMX). */
+const FLAGS = [...LLAMA_BASE_CMAKE_FLAGS, ...nativeBuildSafetyFlags()];
+
 describe('build progress', () => {
   it('parses Ninja and Make progress lines', () => {
     expect(parseBuildProgress('[12/48] Building CXX object ggml/src/ggml.c.o')).toBe(0.25);
@@ -26,7 +34,7 @@ describe('build progress', () => {
 });
 
 describe('build cache key', () => {
-  it('matches the shell-built test cache layout, whose builds prepare-test-engines.sh adopts', () => {
+  it('is sha256(identity|flags|cpu line) as the shell-built test cache computed it (prepare-test-engines.sh adopts those)', () => {
     const flags = LLAMA_BASE_CMAKE_FLAGS.join(' ');
     const script = execFileSync(
       'bash',
@@ -57,7 +65,7 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
     expect(installed).toMatchObject({ version: 'b7-abc1234', active: true });
     expect(installed.entry).toMatchObject({
       source: 'source',
-      buildFlags: [...LLAMA_BASE_CMAKE_FLAGS, '-DGGML_CUDA=ON'],
+      buildFlags: [...FLAGS, '-DGGML_CUDA=ON'],
       origin: `checkout ${src}`,
     });
     expect(readdirSync(installed.dir).sort()).toEqual(['bin', 'install.json']);
@@ -82,12 +90,12 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
       buildCacheDir: cache,
       onOutput: (l) => lines.push(l),
     });
-    const key = buildCacheKey(`bundle:${bundle.commit}`, LLAMA_BASE_CMAKE_FLAGS);
+    const key = buildCacheKey(`bundle:${bundle.commit}`, FLAGS);
     expect(existsSync(join(cachedBuildDir(cache, key), 'bin', 'llama-server'))).toBe(true);
     expect(lines).toContain(`stored the build in ${cache}`);
 
     // An exact node-llama-cpp version is a cache key known before fetching: a hit needs no npm at all.
-    const npmKey = buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS);
+    const npmKey = buildCacheKey('3.21.1', FLAGS);
     cpSync(cachedBuildDir(cache, key), cachedBuildDir(cache, npmKey), { recursive: true });
     const second = engineHome();
     const again: string[] = [];
@@ -151,7 +159,7 @@ describe('installFromSource from each source kind, cold', () => {
     expect(installed.entry.origin).toBe(`npm ${tarball}`);
     expect(lines).toContain(`fetching ${tarball} from the npm registry (npm pack)`);
     await expectActiveAndRunning(home, 'b9-abc1234');
-    const key = buildCacheKey(FIXTURE_NPM_VERSION, LLAMA_BASE_CMAKE_FLAGS);
+    const key = buildCacheKey(FIXTURE_NPM_VERSION, FLAGS);
     expect(existsSync(join(cachedBuildDir(cache, key), 'bin', 'llama-server'))).toBe(true);
     expect(home.folders('llama-cpp')).toEqual(['b9-abc1234']);
   }, 60_000);
