@@ -15,6 +15,10 @@ export interface OpenedResponse {
 }
 
 export interface HttpGetOptions {
+  /** GET unless told otherwise: small POSTs (a warm-up completion, an admin call) use the same client. */
+  method?: 'GET' | 'POST';
+  /** Request body, for POST. */
+  body?: string;
   headers?: Record<string, string>;
   /** Redirects followed before giving up (default 10); 0 returns the redirect response itself. */
   maxRedirects?: number;
@@ -64,7 +68,10 @@ function openOnce(url: string, headers: Record<string, string>, options: HttpGet
       return;
     }
     const send = parsed.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(parsed, { method: 'GET', headers: { 'accept-encoding': 'identity', ...headers } });
+    const req = send(parsed, {
+      method: options.method ?? 'GET',
+      headers: { 'accept-encoding': 'identity', ...headers },
+    });
     const destroy = (reason?: Error) => req.destroy(reason);
     const onAbort = () => destroy(abortReason(options.signal));
     if (options.signal?.aborted) {
@@ -79,7 +86,7 @@ function openOnce(url: string, headers: Record<string, string>, options: HttpGet
     req.once('response', (response) => {
       resolve({ url, status: response.statusCode ?? 0, response, destroy });
     });
-    req.end();
+    req.end(options.body);
   });
 }
 
@@ -131,6 +138,6 @@ export async function getText(url: string, options: GetTextOptions = {}): Promis
     if (error instanceof DownloadError) throw error;
     if (options.signal?.aborted) throw abortReason(options.signal);
     const why = timeout.aborted ? `no complete answer within ${timeoutMs} ms` : (error as Error).message;
-    throw new DownloadError(`GET ${shown} failed: ${why}`, url, { cause: error });
+    throw new DownloadError(`${options.method ?? 'GET'} ${shown} failed: ${why}`, url, { cause: error });
   }
 }

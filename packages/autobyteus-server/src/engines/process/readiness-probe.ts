@@ -1,3 +1,4 @@
+import { type GetTextOptions, getText } from '../../io/http-get.js';
 import { sleep } from '../../io/sleep.js';
 
 /** What a readiness probe gets from the manager for one start attempt. */
@@ -28,15 +29,12 @@ export interface ReadinessProbe {
 /** One HTTP attempt: the status code, or undefined when the connection failed (not listening yet). */
 async function attempt(
   url: string,
-  init: RequestInit,
+  request: Pick<GetTextOptions, 'method' | 'headers' | 'body'>,
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<number | undefined> {
   try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
-    // Drain the body so the keep-alive connection is reused by the next poll.
-    await res.arrayBuffer().catch(() => undefined);
-    return res.status;
+    return (await getText(url, { ...request, signal, timeoutMs, maxRedirects: 0 })).status;
   } catch {
     if (signal.aborted) throw signal.reason;
     return undefined;
@@ -115,7 +113,7 @@ export function mlxReadiness(options: MlxReadinessOptions = {}): ReadinessProbe 
     timeoutMs: options.timeoutMs ?? 300_000,
     async waitUntilReady(context) {
       if (!context.adopted) await context.waitForLine(startLine);
-      const init: RequestInit = {
+      const init: Pick<GetTextOptions, 'method' | 'headers' | 'body'> = {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: MLX_WARMUP_BODY,
