@@ -77,6 +77,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     managed: supervisorStates(supervisor),
     apiToken: token.token,
     version: SERVER_VERSION,
+    connectionLimits: { keepAliveTimeoutMs: v.AUTOBYTEUS_KEEP_ALIVE_TIMEOUT_MS },
   });
   await app.listen({ host, port: v.AUTOBYTEUS_PORT });
   const address = app.server.address();

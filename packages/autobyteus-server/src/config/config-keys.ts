@@ -74,6 +74,15 @@ const SERVER_KEYS = [
     description: 'largest accepted request body',
   },
   {
+    env: 'AUTOBYTEUS_KEEP_ALIVE_TIMEOUT_MS',
+    toml: 'server.keep_alive_timeout_ms',
+    type: 'int',
+    min: 1,
+    default: '5000',
+    unit: 'milliseconds',
+    description: 'an idle keep-alive client connection is closed after this long',
+  },
+  {
     env: 'LLM_HOST_MANAGEMENT',
     toml: 'engines.host_management',
     type: 'enum',

@@ -127,3 +127,22 @@ describe('oversized uploads', () => {
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
   }, 120_000);
 });
+
+describe('AUTOBYTEUS_KEEP_ALIVE_TIMEOUT_MS', () => {
+  it('sets how long an idle keep-alive connection is kept, and the advertised timeout', async () => {
+    const home = tempHome(
+      '[server]\nport = 0\nkeep_alive_timeout_ms = 2000\n[lmstudio]\nhosts = ""\n[ollama]\nhosts = ""\n',
+    );
+    const short = await startServerProcess(home);
+    try {
+      const socket = connect(Number(new URL(short.url).port), '127.0.0.1');
+      const received = closedByServer(socket);
+      socket.write('GET /api/health HTTP/1.1\r\nhost: x\r\n\r\n');
+      const response = parseResponse(await received);
+      expect(response.status).toBe(200);
+      expect(response.headers['keep-alive']).toBe('timeout=2');
+    } finally {
+      await short.stop();
+    }
+  }, 60_000);
+});
