@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startServer } from '../bootstrap.js';
+import { startServer } from '../app/bootstrap.js';
 import { loadServerConfig } from '../config/server-config.js';
 import { createServerLogger } from '../logging/server-logger.js';
 import type { GlobalOptions } from './cli-context.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RunningServer } from '../bootstrap.js';
+import type { RunningServer } from '../app/bootstrap.js';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 15_000;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startServer } from '../bootstrap.js';
+import { startServer } from '../app/bootstrap.js';
 import { type LoadConfigOptions, loadServerConfig } from '../config/server-config.js';
 import { installLlamaCpp } from '../engines/engine-installer.js';
 import { EngineManifestStore } from '../engines/manifest/engine-manifest-store.js';

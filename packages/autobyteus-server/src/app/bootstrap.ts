@@ -1,15 +1,15 @@
 import type { LLMFactory } from 'autobyteus';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createFactory } from './app/create-factory.js';
-import { HealthMonitor } from './app/health-monitor.js';
-import type { ServerConfig } from './config/server-config.js';
-import { startManagedEngines, supervisorStates, wantsAnyManaged } from './engines/managed-engines.js';
-import { EngineManifestStore } from './engines/manifest/engine-manifest-store.js';
-import { EngineSupervisor } from './engines/process/engine-supervisor.js';
-import { isLoopback, resolveApiToken } from './http/api-token.js';
-import { buildApp } from './http/server-app.js';
-import { SERVER_VERSION } from './version.js';
+import type { ServerConfig } from '../config/server-config.js';
+import { startManagedEngines, supervisorStates, wantsAnyManaged } from '../engines/managed-engines.js';
+import { EngineManifestStore } from '../engines/manifest/engine-manifest-store.js';
+import { EngineSupervisor } from '../engines/process/engine-supervisor.js';
+import { isLoopback, resolveApiToken } from '../http/api-token.js';
+import { buildApp } from '../http/server-app.js';
+import { SERVER_VERSION } from '../version.js';
+import { createFactory } from './create-factory.js';
+import { HealthMonitor } from './health-monitor.js';
 
 /** A start-up refusal with a message that says what to change. */
 export class StartupError extends Error {
