@@ -5,7 +5,7 @@ import { SERVER_VERSION } from '../version.js';
 import { registerChatCommand } from './chat-command.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerEnginesCommands } from './engines-commands.js';
-import { registerListingCommands } from './listing-commands.js';
+import { registerHealthCommand } from './health-command.js';
 import { registerModelsCommands } from './models-commands.js';
 import { registerReloadCommand } from './reload-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -23,9 +23,9 @@ const program = new Command('autobyteus-server')
   .enablePositionalOptions();
 
 registerServeCommand(program);
-registerListingCommands(program);
 registerEnginesCommands(program);
 registerModelsCommands(program);
+registerHealthCommand(program);
 registerUpCommand(program);
 registerReloadCommand(program);
 registerChatCommand(program);

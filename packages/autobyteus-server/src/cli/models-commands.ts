@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { modelView } from '../app/model-view.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { MODEL_CATALOG } from '../models/catalog.js';
 import { hubCacheDir } from '../models/hub-cache-dir.js';
+import { listLocalModels } from '../models/local-models.js';
 import { type PullResult, pullModel } from '../models/model-puller.js';
 import { DownloadProgressBar, formatBytes } from '../models/progress-bar.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
+import { discovered } from './discovered.js';
 import { printJson, printTable } from './output.js';
 
 /** Pulls one model with a progress bar on stderr; shared by `models pull` and `up`. */
@@ -30,9 +33,38 @@ export async function pullWithProgress(ref: string, config: ServerConfig): Promi
   }
 }
 
-/** `models pull` and `models catalog` (`models list` lives with the listing commands). */
+/** `models list|pull|catalog`. */
 export function registerModelsCommands(program: Command): void {
-  const models = program.commands.find((c) => c.name() === 'models') ?? program.command('models');
+  const models = program.command('models').description('models: on the hosts, local files, pulls');
+  models
+    .command('list')
+    .description('list the models on the configured hosts and the local model files')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const { config, factory } = await discovered(command);
+      const views = factory.listAvailableModels().map(modelView);
+      const local = await listLocalModels({ home: config.home, hfCacheDir: hubCacheDir(config) });
+      await factory.close();
+      if (options.json) return printJson({ registered: views, local });
+      console.log('On the configured hosts:');
+      printTable(
+        ['IDENTIFIER', 'AVAILABILITY', 'CONTEXT', 'QUANT', 'STALE'],
+        views.map((m) => [
+          m.identifier,
+          m.availability,
+          m.config.contextWindow,
+          m.config.quantization,
+          m.stale ? 'yes' : '',
+        ]),
+      );
+      console.log('\nLocal files:');
+      const rows: Array<Array<string | number | undefined>> = [
+        ...local.gguf.map((m) => [m.name, 'llama_cpp', formatBytes(m.size), m.gguf?.fileTypeName, m.path]),
+        ...local.mlx.map((m) => [m.id, 'mlx', undefined, m.config.quantization, m.path]),
+      ];
+      printTable(['NAME', 'RUNTIME', 'SIZE', 'QUANT', 'PATH'], rows);
+    });
+
   models
     .command('pull')
     .description('download a model: hf:org/repo/file.gguf, hf:org/repo (MLX), an https URL, or a catalog name')
