@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { installFromArchiveOrFolder } from '../../src/engines/install/install-from-archive.js';
 import { parseLlamaServerVersion } from '../../src/engines/install/llama-server-binary.js';
 import { UnsafeArchiveError } from '../../src/engines/install/safe-extract.js';
-import { ChecksumMismatchError } from '../../src/engines/install/sha256.js';
+import { ChecksumMismatchError } from '../../src/io/download-errors.js';
 import { buildTarGz, buildZip } from './support/archive-builder.js';
 import { engineHome } from './support/engine-home.js';
 import { hasRealLlamaServer, REAL_LLAMA_SERVER, writeFakeLlamaServer } from './support/fake-llama.js';

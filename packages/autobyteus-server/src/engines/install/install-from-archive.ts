@@ -1,5 +1,7 @@
 import { cp, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { ChecksumMismatchError } from '../../io/download-errors.js';
+import { normalizeSha256, sha256File } from '../../io/hash.js';
 import type { ArchiveLimits } from './archive-guard.js';
 import { assertInstallable, commitInstall, type InstalledEngine, type InstallTarget } from './commit-install.js';
 import {
@@ -9,7 +11,6 @@ import {
   readLlamaServerVersion,
 } from './llama-server-binary.js';
 import { safeExtract } from './safe-extract.js';
-import { ChecksumMismatchError, normalizeSha256, sha256File } from './sha256.js';
 import { withStaging } from './staging.js';
 
 export interface ArchiveInstallOptions extends InstallTarget {

@@ -1,17 +1,19 @@
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { type DownloadProgressFn, download } from '../../io/download.js';
+import { ChecksumMismatchError } from '../../io/download-errors.js';
+import { normalizeSha256 } from '../../io/hash.js';
 import { getText } from '../../io/http-get.js';
 import { redactUrl } from '../../io/redact-url.js';
 import { assertValidVersion } from '../manifest/engine-layout.js';
 import { releaseAssetName } from '../platform/choose-llama-build.js';
 import type { ArchiveLimits } from './archive-guard.js';
+import { parseChecksumFile } from './checksum-file.js';
 import { assertInstallable, commitInstall, type InstalledEngine, type InstallTarget } from './commit-install.js';
 import { moveLlamaServerToBin } from './llama-server-binary.js';
 import { pinnedChecksum } from './pinned-checksums.js';
 import { fetchRelease, releaseApiBase } from './release-api.js';
 import { safeExtract } from './safe-extract.js';
-import { ChecksumMismatchError, normalizeSha256, parseChecksumFile } from './sha256.js';
 import { withStaging } from './staging.js';
 
 export const DEFAULT_RELEASE_BASE_URL = 'https://github.com/ggml-org/llama.cpp/releases';

@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { sha256File } from '../../io/hash.js';
 import { buildCacheKey, findCachedBuild, storeCachedBuild } from './build-cache.js';
 import { cmakeBuild, LLAMA_BASE_CMAKE_FLAGS, nativeBuildSafetyFlags } from './cmake-build.js';
 import { commitInstall, type InstalledEngine, type InstallTarget } from './commit-install.js';
 import { copyLlamaServerFiles } from './copy-llama-server.js';
 import { findLlamaServer, readLlamaServerVersion } from './llama-server-binary.js';
-import { sha256File } from './sha256.js';
 import { describeSource, identityBeforeFetch, prepareSource, type SourceSpec } from './source-checkout.js';
 import { withStaging } from './staging.js';
 

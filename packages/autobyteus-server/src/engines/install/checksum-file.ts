@@ -1,10 +1,6 @@
 import { basename } from 'node:path';
 import { isSha256 } from '../../io/hash.js';
 
-// The hash primitives and the mismatch error have one home in io/; re-exported for the installers.
-export { ChecksumMismatchError } from '../../io/download-errors.js';
-export { normalizeSha256, sha256File } from '../../io/hash.js';
-
 /**
  * Reads a `.sha256` / SHA256SUMS file: either a bare checksum, or `<checksum>  <file name>` lines,
  * of which the one naming `fileName` is used. Null when no checksum for that file is in it.
