@@ -84,9 +84,18 @@ describe('engines start | status | stop', () => {
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(stopped.stdout).toContain(`llama-cpp (pid ${pid}) stopped`);
     expect(alive(pid)).toBe(false);
-    expect((await status(env)).pid).not.toBe(pid);
-    // Not asserted: that it stays stopped. Today the supervising `engines start` restarts the engine
-    // that `engines stop` killed (a second stop finds a new pid) — reported, not yet fixed.
+    // It stays stopped: the supervising `engines start` takes the exit as a stop, not a crash to
+    // restart, and with no engine left it exits by itself.
+    const exitCode = await new Promise<number | null>((resolve) => {
+      if (child.exitCode !== null) resolve(child.exitCode);
+      else child.once('exit', (code) => resolve(code));
+    });
+    expect(exitCode).toBe(0);
+    expect(output).toContain('every engine was stopped (engines stop); exiting');
+    expect(output).not.toContain('restarting engine');
+    expect(await status(env)).toMatchObject({ running: false });
+    const again = await runCli(['engines', 'stop', 'llama-cpp'], env);
+    expect(again.stdout).toContain(`llama-cpp is not running on port ${port}`);
   }, 120_000);
 
   it('start with nothing to start says what to do and exits non-zero', async () => {

@@ -38,6 +38,15 @@ export function registerProcessCommands(engines: Command): void {
         const status = await engine.start();
         console.error(`${status.name} ready at ${status.url} (pid ${status.pid}); Ctrl-C stops it`);
       }
+      // `engines stop` from another terminal stops an engine for good; with none left, we are done.
+      for (const engine of supervisor.list()) {
+        engine.onStateChange(() => {
+          if (supervisor.list().every((e) => e.status().state === 'stopped')) {
+            console.error('every engine was stopped (engines stop); exiting');
+            process.exit(0);
+          }
+        });
+      }
     });
 
   engines
@@ -54,6 +63,8 @@ export function registerProcessCommands(engines: Command): void {
         console.log(`${spec.name} is not running on port ${port}`);
         return;
       }
+      // Tell the supervising `serve` or `engines start` that this exit is a stop, not a crash to restart.
+      pidFile.requestStop();
       await terminatePid(pid, STOP_GRACE_MS, logger);
       pidFile.remove();
       console.log(`${spec.name} (pid ${pid}) stopped`);

@@ -132,6 +132,7 @@ export class ManagedLocalEngine {
     const settled = this.whenSettled();
     if (this.state !== 'starting') {
       const epoch = ++this.epoch;
+      this.pidFile.clearStopRequest();
       this.backoff.reset();
       this.lastError = undefined;
       void this.firstStart(epoch);
@@ -293,6 +294,14 @@ export class ManagedLocalEngine {
     }
     this.pidFile.remove(run.pid);
     if (run !== this.run || this.state !== 'ready' || this.stopping) return;
+    if (this.pidFile.takeStopRequest()) {
+      // `engines stop` from another process: a stop, not a crash.
+      this.log.info({ enginePid: run.pid }, 'engine stopped on request (engines stop); not restarting');
+      this.run = undefined;
+      this.readyAt = undefined;
+      this.setState('stopped');
+      return;
+    }
     const reason = `${this.program} ${describeExit(info)}; last output:\n${run.tail}`;
     this.log.warn({ enginePid: run.pid, code: info.code, signal: info.signal }, 'engine exited unexpectedly');
     this.onCrash(reason);

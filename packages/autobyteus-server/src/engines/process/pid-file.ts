@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -42,5 +42,30 @@ export class PidFile {
   remove(onlyIf?: number): void {
     if (onlyIf !== undefined && this.read() !== onlyIf) return;
     rmSync(this.path, { force: true });
+  }
+
+  /**
+   * Asks whoever supervises the engine not to restart it when it exits next (`engines stop` from
+   * another process): without it, a supervisor sees the exit as a crash and starts the engine again.
+   */
+  requestStop(): void {
+    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(this.stopRequestPath, `${process.pid}\n`, { mode: 0o600 });
+  }
+
+  /** True (once) when a stop was requested: the request is consumed. */
+  takeStopRequest(): boolean {
+    if (!existsSync(this.stopRequestPath)) return false;
+    rmSync(this.stopRequestPath, { force: true });
+    return true;
+  }
+
+  /** Drops a stop request left from earlier (a fresh start means the engine is wanted). */
+  clearStopRequest(): void {
+    rmSync(this.stopRequestPath, { force: true });
+  }
+
+  private get stopRequestPath(): string {
+    return `${this.path}.stop`;
   }
 }
