@@ -65,9 +65,19 @@ export function recordRawLine(run: Run, text: string): void {
   for (const waiter of run.lineWaiters) waiter(text);
 }
 
-/** "exited with code 1", "was killed by SIGKILL", "could not be started: ...". */
-export function describeExit(info: ExitInfo): string {
+/**
+ * How a run ended, in words ("exited with code 1", "was killed by SIGKILL", "could not be started: ...");
+ * `engine` names the engine in what-to-do hints.
+ */
+export function describeExit(info: ExitInfo, engine = '<engine>'): string {
   if (info.error) return `could not be started: ${info.error.message}`;
+  if (info.signal === 'SIGILL') {
+    // Seen with native builds on VMs that report CPU features (AMX) they do not let programs use.
+    return (
+      'was killed by SIGILL (illegal instruction: it uses CPU instructions this machine cannot run; ' +
+      `build it on this machine: autobyteus-server engines install ${engine} --force)`
+    );
+  }
   if (info.signal) return `was killed by ${info.signal}`;
   return info.code === null ? 'exited' : `exited with code ${info.code}`;
 }

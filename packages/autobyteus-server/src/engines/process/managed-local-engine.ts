@@ -264,6 +264,7 @@ export class ManagedLocalEngine {
     return awaitReadiness(run, {
       url: this.url,
       program: this.program,
+      engine: this.name,
       readiness: this.options.readiness,
       timeoutMs: this.options.startTimeoutMs ?? this.options.readiness.timeoutMs,
       terminate: (target) => terminateRun(target, this.stopGraceMs, this.log),
@@ -302,7 +303,7 @@ export class ManagedLocalEngine {
       this.setState('stopped');
       return;
     }
-    const reason = `${this.program} ${describeExit(info)}; last output:\n${run.tail}`;
+    const reason = `${this.program} ${describeExit(info, this.name)}; last output:\n${run.tail}`;
     this.log.warn({ enginePid: run.pid, code: info.code, signal: info.signal }, 'engine exited unexpectedly');
     this.onCrash(reason);
   }

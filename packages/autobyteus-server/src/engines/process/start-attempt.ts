@@ -18,6 +18,8 @@ export interface AttemptContext {
   url: string;
   /** The program's name for failure reasons. */
   program: string;
+  /** The engine, for what-to-do hints (`engines install <engine>`). */
+  engine: string;
   readiness: ReadinessProbe;
   /** Bound for the attempt, from launch to ready. */
   timeoutMs: number;
@@ -50,7 +52,7 @@ export async function awaitReadiness(run: Run, context: AttemptContext): Promise
     if (cause === 'stopped') return { ok: false, cause, reason: 'stopped' };
     if (cause === 'exit' || run.exit) {
       const info = await run.exited;
-      const what = info.error ? describeExit(info) : `${describeExit(info)} before it was ready`;
+      const what = info.error ? describeExit(info) : `${describeExit(info, context.engine)} before it was ready`;
       return { ok: false, cause: 'exit', reason: `${context.program} ${what}; last output:\n${run.tail}` };
     }
     if (cause === 'timeout') {

@@ -81,6 +81,15 @@ describe('ManagedLocalEngine with a fake engine', () => {
     expect(states).toEqual(['starting', 'failed']);
   });
 
+  it('an engine that dies of SIGILL says the build does not fit this CPU and how to rebuild it', async () => {
+    const port = await freePort();
+    const { engine } = makeEngine(port, { command: fakeEngineCommand(port, '--mode', 'sigill') });
+    await expect(engine.start()).rejects.toThrow(
+      /killed by SIGILL \(illegal instruction: .*engines install llama-cpp --force\)/,
+    );
+    expect(engine.status().state).toBe('failed');
+  });
+
   it('restarts a crashing engine with back-off and gives up after maxRestarts', async () => {
     const port = await freePort();
     const stateFile = join(tempStateDir(), 'first-run');
