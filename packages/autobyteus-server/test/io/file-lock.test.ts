@@ -43,7 +43,7 @@ describe('io/file-lock: a lock taken over while held', () => {
           `${file}.lock`,
           `${JSON.stringify({ pid: 1, hostname: 'elsewhere', createdAt: '', nonce: 'x' })}\n`,
         );
-        await new Promise((resolve) => setTimeout(resolve, 600));
+        await new Promise((resolve) => setTimeout(resolve, 2000));
         return 'written';
       },
       { staleMs: 400 },
