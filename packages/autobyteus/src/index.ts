@@ -33,6 +33,8 @@ export type { HostDiscovery, HostStatus, ModelProvider, ProbeContext } from './r
 export { OllamaLLM } from './runtimes/ollama-llm.js';
 export { OllamaModelProvider } from './runtimes/ollama-model-provider.js';
 export { defaultRuntimeTable, type LLMClass, type RuntimeDescriptor } from './runtimes/runtime-table.js';
+export { BYTE_SIZE_EXPECTED, formatByteSize, parseByteSize } from './settings/byte-size.js';
+export { DURATION_EXPECTED, DURATION_NEVER, formatDuration, parseDuration } from './settings/duration.js';
 export { hostPort, normalizeHostUrl, parseHostList } from './settings/host-url.js';
 export { parseSettingValue, type SettingValue, splitArgs, ValueRejected } from './settings/parse-setting-value.js';
 export {

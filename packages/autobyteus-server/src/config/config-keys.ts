@@ -10,6 +10,10 @@ export type ConfigValueType = SettingType;
 /** One configuration key: the library's setting shape (env name, config.toml place, type, bounds, default). */
 export type ConfigKey = SettingDefinition;
 
+/** What a keep-alive (`AUTOBYTEUS_KEEP_ALIVE`, a model's `keep_alive`) must look like. */
+export const KEEP_ALIVE_EXPECTED =
+  'a duration such as 30s, 5m, 1h30m or 250ms (a bare number is seconds; 0 = unload after each request; -1 = never unload)';
+
 /** The server's own keys; the library's settings (hosts, keys, timeouts, Hugging Face) are its rows, included below. */
 const SERVER_KEYS = [
   // server
@@ -83,6 +87,21 @@ const SERVER_KEYS = [
     description: 'an idle keep-alive client connection is closed after this long',
   },
   {
+    env: 'AUTOBYTEUS_KEEP_ALIVE',
+    toml: 'server.keep_alive',
+    type: 'duration',
+    default: '5m',
+    expected: KEEP_ALIVE_EXPECTED,
+    description: 'how long a loaded model stays loaded after its last request (0 = unload at once, -1 = never)',
+  },
+  {
+    env: 'AUTOBYTEUS_MEMORY_BUDGET',
+    toml: 'server.memory_budget',
+    type: 'bytes',
+    description:
+      "memory models may use, e.g. 8GB or 512MiB; a load that does not fit is refused (unset or 0 = the machine's available RAM)",
+  },
+  {
     env: 'LLM_HOST_MANAGEMENT',
     toml: 'engines.host_management',
     type: 'enum',
@@ -133,6 +152,14 @@ const SERVER_KEYS = [
     description: 'extra llama-server arguments for the managed engine',
   },
   {
+    env: 'LLAMACPP_MODELS_MAX',
+    toml: 'llama_cpp.models_max',
+    type: 'int',
+    min: 1,
+    default: '3',
+    description: 'llama.cpp models loaded at once; the least recently used is unloaded first',
+  },
+  {
     env: 'LLAMACPP_RELEASE_URL',
     toml: 'llama_cpp.release_url',
     type: 'string',
@@ -175,6 +202,14 @@ const SERVER_KEYS = [
     max: 65535,
     default: '8001',
     description: 'port of the managed mlx_lm.server',
+  },
+  {
+    env: 'MLX_MODELS_MAX',
+    toml: 'mlx.models_max',
+    type: 'int',
+    min: 1,
+    default: '1',
+    description: 'MLX models loaded at once; the least recently used is unloaded first',
   },
   {
     env: 'MLX_PYTHON_BIN',

@@ -12,6 +12,7 @@ import {
   type ConfigValueType,
   OWNED_ENV_PREFIXES,
 } from './config-keys.js';
+import { isTomlTable, type ModelSettings, parseModelSettings } from './model-settings.js';
 
 /** Where a value came from, highest precedence first. */
 export type ValueSource = 'command line' | 'environment' | '.env' | 'config.toml' | 'default';
@@ -19,7 +20,7 @@ export type ValueSource = 'command line' | 'environment' | '.env' | 'config.toml
 type KeyOf<E extends ConfigEnvName> = Extract<(typeof CONFIG_KEYS)[number], { env: E }>;
 type TypeOf<T extends ConfigValueType> = T extends 'boolean'
   ? boolean
-  : T extends 'int'
+  : T extends 'int' | 'duration' | 'bytes'
     ? number
     : T extends 'hosts' | 'args'
       ? string[]
@@ -74,6 +75,8 @@ export interface ServerConfig {
   dotenvPath: string;
   dotenvFound: boolean;
   warnings: string[];
+  /** Per-model settings from config.toml's `[models."name"]` tables, by model name (empty when none). */
+  models: Record<string, ModelSettings>;
 }
 
 function tomlLookup(doc: Record<string, unknown>, path: string): unknown {
@@ -135,7 +138,9 @@ export function loadServerConfig(options: LoadConfigOptions = {}): ServerConfig 
       warnings.push(`unknown top-level key "${section}" in ${configPath} (ignored)`);
       continue;
     }
-    for (const name of Object.keys(table)) {
+    for (const [name, value] of Object.entries(table)) {
+      // A table under [models] is one model's settings, checked by parseModelSettings.
+      if (section === 'models' && isTomlTable(value)) continue;
       if (!knownToml.has(`${section}.${name}`))
         warnings.push(`unknown key "${section}.${name}" in ${configPath} (ignored)`);
     }
@@ -165,10 +170,14 @@ export function loadServerConfig(options: LoadConfigOptions = {}): ServerConfig 
       return { key, value: undefined, source };
     }
   });
+  const perModel = parseModelSettings(toml.models, configPath);
+  issues.push(...perModel.issues);
+  warnings.push(...perModel.warnings);
   if (issues.length) throw new ConfigError(issues);
 
   const values = Object.fromEntries(entries.map((e) => [e.key.env, e.value])) as ConfigValues;
-  return { values, entries, home, configPath, configFileFound, dotenvPath, dotenvFound, warnings };
+  const models = perModel.models;
+  return { values, entries, home, configPath, configFileFound, dotenvPath, dotenvFound, warnings, models };
 }
 
 /** A secret shown as set/unset only. */

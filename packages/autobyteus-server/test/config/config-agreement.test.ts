@@ -14,6 +14,8 @@ const CANDIDATES: Record<string, string[]> = {
   path: ['/tmp/x', '~/y', '   '],
   enum: ['auto', 'info', 'managed', 'nonsense'],
   args: ['--a 1', ''],
+  duration: ['0', '-1', '30', '1h30m', '250ms', '5 minutes', 'abc', ''],
+  bytes: ['0', '8GB', '512MiB', '1.5GiB', '-1', '8G', 'lots', ''],
 };
 
 type Verdict = { ok: true } | { ok: false; message: string };

@@ -1,11 +1,13 @@
 import { homedir } from 'node:os';
+import { parseByteSize } from './byte-size.js';
+import { parseDuration } from './duration.js';
 import { normalizeHostUrl } from './host-url.js';
 import type { SettingDefinition } from './setting-definitions.js';
+import { ValueRejected } from './value-rejected.js';
+
+export { ValueRejected };
 
 export type SettingValue = string | number | boolean | string[];
-
-/** Why a value was refused: `message` says what was expected. */
-export class ValueRejected extends Error {}
 
 const TRUE = ['true', '1', 'yes', 'on'];
 const FALSE = ['false', '0', 'no', 'off'];
@@ -66,6 +68,18 @@ export function parseSettingValue(def: SettingDefinition, raw: unknown): Setting
       const text = String(raw).trim().toLowerCase();
       if (!def.values?.includes(text)) throw new ValueRejected(`one of ${def.values?.join(', ')}`);
       return text;
+    }
+    case 'duration':
+    case 'bytes': {
+      // A TOML number is taken like its text: seconds for a duration, bytes for a size.
+      const parse = def.type === 'duration' ? parseDuration : parseByteSize;
+      try {
+        if (typeof raw !== 'string' && typeof raw !== 'number') return parse('');
+        return parse(String(raw));
+      } catch (error) {
+        if (error instanceof ValueRejected && def.expected) throw new ValueRejected(def.expected);
+        throw error;
+      }
     }
     case 'path': {
       if (typeof raw !== 'string' || !raw.trim()) throw new ValueRejected('a file or folder path');

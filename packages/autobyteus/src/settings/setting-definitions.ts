@@ -4,7 +4,11 @@
  * validation and the server's configuration table (`config check`, `.env.example`, `serve`) all derive
  * from these rows, so they cannot disagree about what is valid.
  */
-export type SettingType = 'string' | 'boolean' | 'int' | 'hosts' | 'path' | 'enum' | 'args';
+/**
+ * How a setting's text is read. `duration` (`30s`, `5m`, `1h30m`; negative = never) becomes milliseconds,
+ * -1 for never; `bytes` (`8GB`, `512MiB`) becomes a number of bytes.
+ */
+export type SettingType = 'string' | 'boolean' | 'int' | 'hosts' | 'path' | 'enum' | 'args' | 'duration' | 'bytes';
 
 export interface SettingDefinition {
   env: string;
@@ -18,7 +22,7 @@ export interface SettingDefinition {
   max?: number;
   /** What an `int` counts, for messages: "a whole number of milliseconds >= 1". */
   unit?: string;
-  /** What to say is expected when a value is refused, where the type's own wording is not clear enough. */
+  /** What to say is expected when a value is refused, where the type's own wording is not clear enough (int, duration, bytes). */
   expected?: string;
   secret?: boolean;
   values?: readonly string[];
