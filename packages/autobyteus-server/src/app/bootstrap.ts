@@ -2,11 +2,13 @@ import type { LLMFactory } from 'autobyteus';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
-import { startManagedEngines, supervisorStates, wantsAnyManaged } from '../engines/managed-engines.js';
+import { supervisorStates, wantsAnyManaged } from '../engines/managed-engines.js';
 import { EngineManifestStore } from '../engines/manifest/engine-manifest-store.js';
 import { EngineSupervisor } from '../engines/process/engine-supervisor.js';
 import { isLoopback, resolveApiToken } from '../http/api-token.js';
 import { buildApp } from '../http/server-app.js';
+import type { ModelServer } from '../serving/model-server.js';
+import { startModelServer } from '../serving/start-model-server.js';
 import { SERVER_VERSION } from '../version.js';
 import { createFactory } from './create-factory.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -19,6 +21,8 @@ export class StartupError extends Error {
 export interface RunningServer {
   url: string;
   factory: LLMFactory;
+  /** The local models the server runs itself (absent when no engine is managed). */
+  models?: ModelServer;
   app: FastifyInstance;
   /** Set when this start generated the API token (show it once). */
   generatedToken?: { token: string; path: string };
@@ -41,18 +45,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   for (const warning of config.warnings) logger.warn(warning);
   const token = resolveApiToken({ configured: v.AUTOBYTEUS_API_TOKEN, listenHost: host, home: config.home });
 
-  // Managed engines first; the factory then probes their hosts ahead of the configured ones, so a
-  // managed engine that fails to start simply leaves the listed hosts to serve.
+  // Managed engines first: their default models are preloaded, every other local model loads on
+  // its first request. The factory covers the configured hosts only.
   const supervisor = new EngineSupervisor();
   const uninstallExitHandlers = supervisor.installExitHandlers(process, { exitAfterSignal: false });
-  let managedHosts = { llamaCpp: [] as string[], mlx: [] as string[] };
+  let models: ModelServer | undefined;
   if (wantsAnyManaged(config)) {
-    managedHosts = await startManagedEngines({
-      config,
-      logger,
-      store: EngineManifestStore.forHome(config.home),
-      supervisor,
-    });
+    models = await startModelServer({ config, logger, store: EngineManifestStore.forHome(config.home), supervisor });
   } else {
     logger.info(
       v.LLM_HOST_MANAGEMENT === 'external'
@@ -61,7 +60,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     );
   }
 
-  const factory = createFactory(config, logger, managedHosts);
+  const factory = createFactory(config, logger);
   await factory.ensureInitialized();
   for (const h of factory.getHostHealth()) {
     logger.info(
@@ -75,6 +74,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     config,
     logger,
     managed: supervisorStates(supervisor),
+    ...(models ? { models } : {}),
     apiToken: token.token,
     version: SERVER_VERSION,
     connectionLimits: { keepAliveTimeoutMs: v.AUTOBYTEUS_KEEP_ALIVE_TIMEOUT_MS },
@@ -90,12 +90,14 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   return {
     url,
     factory,
+    ...(models ? { models } : {}),
     app,
     generatedToken: token.generated && token.token && token.path ? { token: token.token, path: token.path } : undefined,
     close: async () => {
       await monitor.stop();
       await app.close();
       await factory.close();
+      await models?.close();
       await supervisor.stopAll();
       uninstallExitHandlers();
     },

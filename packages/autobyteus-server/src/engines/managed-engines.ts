@@ -1,10 +1,10 @@
+import { readdirSync } from 'node:fs';
 import type { LocalRuntime } from 'autobyteus';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import { homeLayout } from '../home-layout.js';
 import { isProcessAlive } from '../io/process-liveness.js';
 import type { ManagedEngineStates } from './engine-inventory.js';
-import type { EngineManifestStore } from './manifest/engine-manifest-store.js';
 import type { EngineSupervisor } from './process/engine-supervisor.js';
 import { ManagedLocalEngine } from './process/managed-local-engine.js';
 import { PidFile } from './process/pid-file.js';
@@ -80,38 +80,6 @@ function emptyHosts(): ManagedStartResult {
   return Object.fromEntries(engineSpecs().map((spec) => [spec.hostList, []])) as unknown as ManagedStartResult;
 }
 
-/**
- * Starts the engines the configuration marks as managed. A managed engine that cannot start is
- * reported and skipped: the configured hosts still serve (the design's "managed first, then the
- * listed hosts").
- */
-export async function startManagedEngines(context: {
-  config: ServerConfig;
-  logger: Logger;
-  store: EngineManifestStore;
-  supervisor: EngineSupervisor;
-}): Promise<ManagedStartResult> {
-  const { config, logger, store, supervisor } = context;
-  const result = emptyHosts();
-  for (const spec of engineSpecs()) {
-    if (!wantsManaged(config, spec)) continue;
-    const plan = await spec.plan(config, store);
-    if (!plan.ok) {
-      logger.error(plan.details ?? {}, plan.problem);
-      continue;
-    }
-    const hostUrl = managedHostUrl(config, spec);
-    const engine = supervisor.add(createManagedEngine({ config, logger, spec, inputs: plan, hostUrl }));
-    try {
-      await engine.start();
-      result[spec.hostList].push(hostUrl);
-    } catch (error) {
-      logger.error({ err: error }, `managed ${spec.displayName} did not start; continuing with the configured hosts`);
-    }
-  }
-  return result;
-}
-
 /** Process states for `/api/engines` from the supervisor. */
 export function supervisorStates(supervisor: EngineSupervisor): ManagedEngineStates {
   return {
@@ -130,14 +98,27 @@ export function supervisorStates(supervisor: EngineSupervisor): ManagedEngineSta
 }
 
 /**
- * Hosts of managed engines this home is running right now (live PID file), so CLI commands such as
- * `chat` and `models list` find the engine `up` or `serve` started without extra configuration.
+ * Hosts of managed engines this home is running right now (a live PID file `<engine>-<port>.pid`,
+ * one per loaded model), so CLI commands such as `chat` and `models list` find the engines `up` or
+ * `serve` started without extra configuration.
  */
 export function runningManagedHosts(config: ServerConfig): ManagedStartResult {
   const result = emptyHosts();
+  const runDir = homeLayout(config.home).run;
+  let names: string[] = [];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return result;
+  }
   for (const spec of engineSpecs()) {
-    const pid = managedPidFile(config, spec).read();
-    if (pid !== undefined && isProcessAlive(pid)) result[spec.hostList].push(managedHostUrl(config, spec));
+    const pattern = new RegExp(`^${spec.name}-(\\d{1,5})\\.pid$`);
+    for (const name of names.sort()) {
+      const port = pattern.exec(name)?.[1];
+      if (!port) continue;
+      const pid = new PidFile(runDir, spec.name, Number(port)).read();
+      if (pid !== undefined && isProcessAlive(pid)) result[spec.hostList].push(`http://127.0.0.1:${port}`);
+    }
   }
   return result;
 }

@@ -1,11 +1,14 @@
-import type { ChatStreamChunk, LLMError, LLMFactory, LocalRuntime } from 'autobyteus';
+import { type LLMFactory, type LLMModel, parseDuration, ValueRejected } from 'autobyteus';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { resolveModel } from '../app/model-resolution.js';
-import { BatchedWriter } from './batched-writer.js';
-import { encodeCompletion, OpenAIChunkEncoder } from './openai-chunk-encoder.js';
-import { hostIsDown, openAIError, upstreamError, withRequestId } from './openai-error.js';
+import { ModelServingError } from '../serving/model-errors.js';
+import type { ModelLease, ModelServer } from '../serving/model-server.js';
+import { forward } from './chat-forward.js';
+import { type ChatTarget, findChatTarget, servingErrorBody } from './chat-target.js';
+import { startLoadingComments } from './loading-comments.js';
+import { listGatewayModels } from './model-listing.js';
+import { openAIError, withRequestId } from './openai-error.js';
 import { samplingParamsShape } from './sampling-params.js';
 import { printable } from './untrusted-text.js';
 
@@ -16,50 +19,30 @@ const chatRequestSchema = z
     messages: z.array(messageSchema).min(1),
     stream: z.boolean().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().nullish(),
+    /** Ollama's field: how long the model stays loaded after this request (`5m`, `0`, `-1`). */
+    keep_alive: z.union([z.string().max(40), z.number()]).optional(),
     ...samplingParamsShape,
   })
   .passthrough();
 
-export const OVERHEAD_HEADER = 'x-autobyteus-overhead-ms';
+export { OVERHEAD_HEADER } from './chat-forward.js';
 
 export interface GatewayDeps {
   factory: LLMFactory;
+  /** The server's own local models, loaded on demand (absent when no engine is managed). */
+  models?: ModelServer;
   logger: Logger;
   logPrompts: boolean;
   startedAt: number;
 }
 
-const ms = (since: number) => (performance.now() - since).toFixed(3);
-
 /**
- * Status and client body for a failed engine request. The full error (host, endpoint, local paths)
- * goes to the log under the request id; server-side failures carry that id in the body too.
- */
-function relayFailure(request: FastifyRequest, error: unknown) {
-  const relayed = upstreamError(error);
-  const where = error instanceof Error ? error.message : String(error);
-  if (relayed.status >= 500) {
-    request.log.error({ err: error, status: relayed.status }, `chat request failed: ${printable(where, 2000)}`);
-    return { status: relayed.status, body: withRequestId(relayed.body, request.id) };
-  }
-  request.log.warn({ status: relayed.status }, `engine refused the request: ${printable(where, 2000)}`);
-  return relayed;
-}
-
-/**
- * The OpenAI-compatible gateway: `/v1/models` lists every registered model by identifier;
- * `/v1/chat/completions` routes on `model` to that model's host through the library's transport.
+ * The OpenAI-compatible gateway: `/v1/models` lists the local models (with their state) and the
+ * models of the configured hosts; `/v1/chat/completions` routes on `model`: a local model is loaded
+ * on demand and held for the request, a host's model goes straight to its host.
  */
 export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): void {
-  app.get('/v1/models', async () => ({
-    object: 'list',
-    data: deps.factory.listAvailableModels().map((m) => ({
-      id: m.modelIdentifier,
-      object: 'model',
-      created: Math.floor(deps.startedAt / 1000),
-      owned_by: m.runtime,
-    })),
-  }));
+  app.get('/v1/models', async () => ({ object: 'list', data: await listGatewayModels(deps) }));
 
   app.post('/v1/chat/completions', async (request: FastifyRequest, reply: FastifyReply) => {
     const arrived = (request as FastifyRequest & { arrivedAt?: number }).arrivedAt ?? performance.now();
@@ -78,9 +61,31 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
           ),
         );
     }
-    const body = parsed.data;
-    const model = resolveModel(deps.factory, body.model);
-    if (!model) {
+    const { keep_alive: keepAliveRaw, ...body } = parsed.data;
+    let keepAliveMs: number | undefined;
+    try {
+      keepAliveMs = keepAliveRaw === undefined ? undefined : parseDuration(String(keepAliveRaw));
+    } catch (error) {
+      if (!(error instanceof ValueRejected)) throw error;
+      return reply
+        .code(400)
+        .send(
+          openAIError(
+            `invalid request: keep_alive: ${error.message}`,
+            'invalid_request_error',
+            'invalid_request',
+            'keep_alive',
+          ),
+        );
+    }
+    let target: ChatTarget | undefined;
+    try {
+      target = await findChatTarget(deps, body.model);
+    } catch (error) {
+      if (error instanceof ModelServingError) return reply.code(error.status).send(servingErrorBody(error));
+      throw error;
+    }
+    if (!target) {
       return reply
         .code(404)
         .send(
@@ -92,77 +97,48 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
           ),
         );
     }
-    if (deps.logPrompts) request.log.info({ model: model.modelIdentifier, messages: body.messages }, 'chat request');
-    const llm = deps.factory.createLLM(model.modelIdentifier);
     const controller = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) controller.abort();
     });
-    const failed = (error: unknown) => {
-      if (hostIsDown(error)) {
-        deps.factory.markHostDown(model.runtime as LocalRuntime, model.hostUrl, (error as LLMError).reason);
-        deps.logger.warn(
-          { runtime: model.runtime, host: model.hostUrl },
-          'engine failed mid-request; host marked down',
-        );
-      }
-    };
 
-    if (!body.stream) {
-      const dispatched = ms(arrived);
+    // A local model not loaded yet: a streaming client gets its 200 and keep-alive comments at once.
+    let lease: ModelLease | undefined;
+    let loadingStream = false;
+    if (target.kind === 'local') {
+      const local = target.model;
+      const models = deps.models as ModelServer;
+      const acquiring = models.acquire(local, { ...(keepAliveMs !== undefined ? { keepAliveMs } : {}) });
+      let stopComments: (() => void) | undefined;
+      if (body.stream && !models.isReady(local.id)) {
+        reply.hijack();
+        loadingStream = true;
+        stopComments = startLoadingComments(reply.raw, { model: local.id, headers: { 'x-request-id': request.id } });
+      }
       try {
-        const answer = await llm.completeRequest(body, controller.signal);
-        const started = performance.now();
-        const payload = encodeCompletion(body.model, answer);
-        return reply.header(OVERHEAD_HEADER, (Number(dispatched) + Number(ms(started))).toFixed(3)).send(payload);
+        lease = await acquiring;
       } catch (error) {
-        failed(error);
-        const { status, body: errorBody } = relayFailure(request, error);
-        return reply.code(status).header(OVERHEAD_HEADER, dispatched).send(errorBody);
+        stopComments?.();
+        if (!(error instanceof ModelServingError)) throw error;
+        request.log.error({ model: local.id, code: error.code }, printable(error.message, 2000));
+        const errorBody = withRequestId(servingErrorBody(error), request.id);
+        if (loadingStream) {
+          reply.raw.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+          return reply;
+        }
+        return reply.code(error.status).send(errorBody);
       }
-    }
-
-    const encoder = new OpenAIChunkEncoder(body.model, body.stream_options?.include_usage === true);
-    const dispatched = Number(ms(arrived));
-    const iterator = llm.streamRequest(body, controller.signal);
-    let first: IteratorResult<ChatStreamChunk>;
-    try {
-      // Wait for the engine's first chunk: errors before any token still get a proper status code.
-      first = await iterator.next();
-    } catch (error) {
-      failed(error);
-      const { status, body: errorBody } = relayFailure(request, error);
-      return reply.code(status).header(OVERHEAD_HEADER, dispatched.toFixed(3)).send(errorBody);
-    }
-    const firstAt = performance.now();
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-request-id': request.id,
-      [OVERHEAD_HEADER]: (dispatched + (performance.now() - firstAt)).toFixed(3),
-    });
-    const out = new BatchedWriter(res);
-    const write = (text: string) => out.write(text);
-    try {
-      if (!first.done) await write(encoder.encode(first.value));
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        await write(encoder.encode(next.value));
-      }
-      await out.flush();
-      res.end();
-    } catch (error) {
+      stopComments?.();
       if (controller.signal.aborted) {
-        res.destroy();
-        return;
+        lease.release();
+        return reply;
       }
-      failed(error);
-      const { body: errorBody } = relayFailure(request, error);
-      await out.flush();
-      // Same shape llama-server uses: an error event, then the stream closes without [DONE].
-      res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+    }
+    const model = lease ? lease.instance.llmModel() : (target.model as LLMModel);
+    try {
+      return await forward(request, reply, { deps, model, body, controller, arrived, loadingStream });
+    } finally {
+      lease?.release();
     }
   });
 }

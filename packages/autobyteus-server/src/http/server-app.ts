@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import type { ManagedEngineStates } from '../engines/engine-inventory.js';
+import type { ModelServer } from '../serving/model-server.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import {
   type ConnectionLimits,
@@ -24,6 +25,8 @@ export interface AppDeps {
   config: ServerConfig;
   logger: Logger;
   managed: ManagedEngineStates;
+  /** The server's local models, loaded on demand. */
+  models?: ModelServer;
   /** Required bearer token; undefined = open (loopback without a configured token). */
   apiToken?: string;
   version: string;
@@ -94,6 +97,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get('/api/openapi.json', async () => openApiDocument(deps.version));
   registerAdminRoutes(app, {
     factory: deps.factory,
+    ...(deps.models ? { models: deps.models } : {}),
     config: deps.config,
     managed: deps.managed,
     startedAt,
@@ -101,6 +105,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   registerGatewayRoutes(app, {
     factory: deps.factory,
+    ...(deps.models ? { models: deps.models } : {}),
     logger: deps.logger,
     logPrompts: deps.config.values.LOG_PROMPTS,
     startedAt,

@@ -17,6 +17,20 @@ export interface GgufHeaderInfo {
   sizeLabel?: string;
   /** True when the header carries a chat template. */
   hasChatTemplate: boolean;
+  /** Shape of the attention, for the KV-cache estimate (`<arch>.block_count`, `.embedding_length`, ...). */
+  attention?: AttentionShape;
+}
+
+/** What the KV cache size depends on: layers, and keys/values per token per layer. */
+export interface AttentionShape {
+  layers: number;
+  embeddingLength: number;
+  heads: number;
+  /** Key/value heads (grouped-query attention); equals `heads` when the header has none. */
+  kvHeads: number;
+  /** Width of one key head (default: embeddingLength / heads). */
+  keyLength: number;
+  valueLength: number;
 }
 
 /**
@@ -37,7 +51,34 @@ export async function readGgufHeader(path: string): Promise<GgufHeaderInfo> {
     parameterCount: parsed.parameterCount > 0 ? parsed.parameterCount : undefined,
     sizeLabel: str(metadata['general.size_label']),
     hasChatTemplate: typeof metadata['tokenizer.chat_template'] === 'string',
+    attention: architecture ? attentionShape(metadata, architecture) : undefined,
   };
+}
+
+function attentionShape(metadata: Record<string, unknown>, arch: string): AttentionShape | undefined {
+  const layers = num(metadata[`${arch}.block_count`]);
+  const embeddingLength = num(metadata[`${arch}.embedding_length`]);
+  const heads = maxOf(metadata[`${arch}.attention.head_count`]);
+  if (!layers || !embeddingLength || !heads) return undefined;
+  // Some architectures give the KV heads per layer (an array); the widest layer bounds the cache.
+  const kvHeads = maxOf(metadata[`${arch}.attention.head_count_kv`]) ?? heads;
+  const headWidth = Math.floor(embeddingLength / heads);
+  return {
+    layers,
+    embeddingLength,
+    heads,
+    kvHeads,
+    keyLength: num(metadata[`${arch}.attention.key_length`]) ?? headWidth,
+    valueLength: num(metadata[`${arch}.attention.value_length`]) ?? headWidth,
+  };
+}
+
+function maxOf(value: unknown): number | undefined {
+  if (Array.isArray(value)) {
+    const numbers = value.map(num).filter((n): n is number => n !== undefined);
+    return numbers.length ? Math.max(...numbers) : undefined;
+  }
+  return num(value);
 }
 
 function str(value: unknown): string | undefined {

@@ -35,7 +35,13 @@ export interface LocalModels {
  * source from registry.json when registered) and the MLX repos of the Hugging Face cache. Partial downloads
  * are not listed.
  */
-export async function listLocalModels(options: { home: string; hfCacheDir: string }): Promise<LocalModels> {
+export async function listLocalModels(options: {
+  home: string;
+  hfCacheDir: string;
+  /** Header reader (default: {@link readGgufHeader}); a server listing often passes a cached one. */
+  readHeader?: (path: string) => Promise<GgufHeaderInfo>;
+}): Promise<LocalModels> {
+  const readHeader = options.readHeader ?? readGgufHeader;
   const paths = modelPaths(options.home);
   const [registry, names, mlx] = await Promise.all([
     readModelRegistry(paths.registry),
@@ -62,7 +68,7 @@ export async function listLocalModels(options: { home: string; hfCacheDir: strin
           pulledAt: entry?.pulledAt,
         };
         try {
-          model.gguf = await readGgufHeader(path);
+          model.gguf = await readHeader(path);
         } catch (error) {
           model.error = `unreadable GGUF header: ${(error as Error).message}`;
         }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, mlxHubCache, mlxModelPath, mlxPython } from '../../../autobyteus/test/support/real-engines.js';
+import { freePort, MLX_REPO_ID, mlxHubCache, mlxModelPath, mlxPython } from '../../../autobyteus/test/support/real-engines.js';
 import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
 // `MLX_MANAGED=true serve` with the real mlx_lm.server as the managed engine. mlx_lm.server prints
@@ -39,7 +39,7 @@ async function serveManagedMlx(extra: Record<string, string> = {}): Promise<Serv
 /** One chat through the gateway to the managed MLX engine, carrying the marker. */
 async function chatWithMarker(url: string): Promise<void> {
   const models = (await (await fetch(`${url}/v1/models`)).json()).data as Array<{ id: string }>;
-  const mlx = models.find((m) => /:mlx@127\.0\.0\.1:\d+$/.test(m.id));
+  const mlx = models.find((m) => m.id === MLX_REPO_ID);
   expect(mlx, JSON.stringify(models)).toBeDefined();
   const response = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',

@@ -126,6 +126,15 @@ export class LLMFactory {
         modelIdentifier,
         this.registry.models().map((m) => m.modelIdentifier),
       );
+    return this.createLLMFor(model, config);
+  }
+
+  /**
+   * A chat client for `model` whether or not discovery registered it: a server that starts an engine
+   * for one model on demand builds the {@link LLMModel} itself and still shares this factory's pooled
+   * connections, settings and runtime classes.
+   */
+  createLLMFor(model: LLMModel, config?: LLMConfig): OpenAICompatibleLLM {
     const descriptor = this.runtimes.find((entry) => entry.runtime === model.runtime);
     if (!descriptor) throw new Error(`No runtime registered for ${model.runtime}`);
     return new descriptor.llmClass(model, config, { http: this.http, settings: this.settings, logger: this.logger });

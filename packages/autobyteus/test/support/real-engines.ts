@@ -18,6 +18,12 @@ export const llamaServerBinary = () =>
   mustExist(join(TEST_CACHE, 'llama-server', 'bin', 'llama-server'), 'llama-server');
 export const smolLmGguf = () =>
   mustExist(join(TEST_CACHE, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf'), 'SmolLM2 GGUF');
+/** SmolLM2 requantized Q4_1 → Q4_0 with the llama-quantize built beside llama-server. */
+export const requantizedGguf = () =>
+  mustExist(join(TEST_CACHE, 'models', 'SmolLM2-135M-Instruct.Q4_0.gguf'), 'the requantized SmolLM2 GGUF');
+/** A tiny llama-architecture GGUF with random weights (`scripts/make-tiny-gguf.py`). */
+export const tinyRandomGguf = () =>
+  mustExist(join(TEST_CACHE, 'models', 'tiny-random-llama.gguf'), 'the tiny random-weight GGUF');
 export const mlxPython = () => mustExist(join(TEST_CACHE, 'mlx-venv', 'bin', 'python'), 'the MLX venv');
 export const mlxHubCache = () => mustExist(join(TEST_CACHE, 'hf-cache'), 'the MLX test model cache');
 export const MLX_REPO_ID = 'autobyteus-test/SmolLM2-135M-Instruct-mlx';

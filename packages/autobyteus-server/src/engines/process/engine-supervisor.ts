@@ -30,6 +30,12 @@ export class EngineSupervisor {
     return engine;
   }
 
+  /** Forgets `engine` (after it was stopped for good: an unloaded model's instance). */
+  remove(engine: ManagedLocalEngine): void {
+    const key = `${engine.name}-${engine.port}`;
+    if (this.engines.get(key) === engine) this.engines.delete(key);
+  }
+
   /** The registered engines, in registration order. */
   list(): ManagedLocalEngine[] {
     return [...this.engines.values()];

@@ -21,14 +21,48 @@ export interface LlamaServerCommandOptions {
   extraArgs?: readonly string[];
   /** Key llama-server demands from clients; passed as `LLAMA_API_KEY` so it does not show in `ps`. */
   apiKey?: string;
+  /** Name the engine reports for the model (`--alias`), so its own listings match ours. */
+  alias?: string;
+  /** Per-model settings from `[models."…"]` in config.toml. */
+  model?: LlamaModelOptions;
+}
+
+/** What one model's `[models."…"]` table changes in its llama-server's argv. */
+export interface LlamaModelOptions {
+  ctxSize?: number;
+  gpuLayers?: number | 'auto' | 'all';
+  parallel?: number;
+  embeddings?: boolean;
+  /** The model's own `extra_args`, after the global ones (so they win). */
+  extraArgs?: readonly string[];
+}
+
+/** llama-server accepts `all` for every layer; `auto` is its own default, so no flag. */
+function gpuLayerArgs(value: LlamaModelOptions['gpuLayers']): string[] {
+  if (value === undefined || value === 'auto') return [];
+  return ['--n-gpu-layers', value === 'all' ? '999' : String(value)];
+}
+
+/** The argv part that comes from a model's settings. */
+function modelArgs(model: LlamaModelOptions | undefined): string[] {
+  if (!model) return [];
+  const extra = model.extraArgs ?? [];
+  rejectManagedFlags(extra, "a model's extra_args", [...MANAGED_FLAGS, '-m', '--model']);
+  return [
+    ...(model.ctxSize !== undefined ? ['--ctx-size', String(model.ctxSize)] : []),
+    ...gpuLayerArgs(model.gpuLayers),
+    ...(model.parallel !== undefined ? ['--parallel', String(model.parallel)] : []),
+    ...(model.embeddings ? ['--embeddings'] : []),
+    ...extra,
+  ];
 }
 
 const MANAGED_FLAGS = ['--host', '--port'];
 
-function rejectManagedFlags(args: readonly string[], what: string): void {
+function rejectManagedFlags(args: readonly string[], what: string, managed: readonly string[] = MANAGED_FLAGS): void {
   for (const arg of args) {
     const flag = arg.split('=')[0] ?? arg;
-    if (MANAGED_FLAGS.includes(flag)) {
+    if (managed.includes(flag)) {
       throw new Error(`${what} must not contain ${flag}: the engine's host and port come from its host URL`);
     }
   }
@@ -50,7 +84,9 @@ export function llamaServerCommand(options: LlamaServerCommandOptions): LaunchCo
       bindHost(options.hostUrl, options.allowRemote),
       '--port',
       String(portOf(options.hostUrl)),
+      ...(options.alias ? ['--alias', options.alias] : []),
       ...extra,
+      ...modelArgs(options.model),
     ],
     env: options.apiKey ? { LLAMA_API_KEY: options.apiKey } : {},
   };

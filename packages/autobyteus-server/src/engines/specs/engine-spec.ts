@@ -1,5 +1,6 @@
 import type { LLMRuntime, LocalRuntime } from 'autobyteus';
 import type { ConfigEnvName } from '../../config/config-keys.js';
+import type { ModelSettings } from '../../config/model-settings.js';
 import type { ConfigValues, ServerConfig } from '../../config/server-config.js';
 import type { EngineManifestStore } from '../manifest/engine-manifest-store.js';
 import type { LaunchCommand } from '../process/launch-command.js';
@@ -17,7 +18,12 @@ type KeyOfType<T> = { [K in ConfigEnvName]: ConfigValues[K] extends T ? K : neve
 /** What a managed engine runs: the program (binary or Python) and the model it serves. */
 export interface EngineLaunchInputs {
   program: string;
+  /** GGUF path (llama.cpp) or repo id / folder (MLX). */
   model: string;
+  /** The model's id, reported by the engine as its name where the engine allows (`--alias`). */
+  modelId?: string;
+  /** The model's `[models."…"]` settings. */
+  settings?: ModelSettings;
 }
 
 /** Whether the configuration and the home have what the engine needs, and if not, what to do about it. */

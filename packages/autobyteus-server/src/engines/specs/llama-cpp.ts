@@ -75,6 +75,8 @@ export const LLAMA_CPP_SPEC: EngineSpec = {
       allowRemote: v.ALLOW_REMOTE,
       extraArgs: v.LLAMACPP_EXTRA_ARGS,
       apiKey: v.LLAMACPP_API_KEY,
+      alias: inputs.modelId,
+      model: inputs.settings,
     });
   },
   readiness: () => llamaCppReadiness(),

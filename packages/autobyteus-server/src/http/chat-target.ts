@@ -1,0 +1,30 @@
+import type { LLMFactory, LLMModel } from 'autobyteus';
+import { resolveModel } from '../app/model-resolution.js';
+import type { ModelServingError } from '../serving/model-errors.js';
+import type { ModelServer } from '../serving/model-server.js';
+import type { ServableModel } from '../serving/servable-models.js';
+import { type OpenAIErrorBody, openAIError } from './openai-error.js';
+
+/** Where a request for a model name goes: a local model the server runs itself, or a model on a host. */
+export type ChatTarget = { kind: 'local'; model: ServableModel } | { kind: 'remote'; model: LLMModel };
+
+/**
+ * The target `name` refers to: a local model (id, file stem, catalog name, alias) first, else a model
+ * discovered on a configured host (identifier or unique name). Throws `AmbiguousModelError`.
+ */
+export async function findChatTarget(
+  deps: { factory: LLMFactory; models?: ModelServer },
+  name: string,
+): Promise<ChatTarget | undefined> {
+  const local = deps.models ? await deps.models.find(name) : undefined;
+  if (local) return { kind: 'local', model: local };
+  const remote = resolveModel(deps.factory, name);
+  return remote ? { kind: 'remote', model: remote } : undefined;
+}
+
+/** The OpenAI error body of a serving failure (load failed, does not fit, busy, ambiguous). */
+export function servingErrorBody(error: ModelServingError): OpenAIErrorBody {
+  const type =
+    error.status < 500 ? 'invalid_request_error' : error.status === 503 ? 'engine_unavailable' : 'server_error';
+  return openAIError(error.message, type, error.code, 'model');
+}

@@ -1,0 +1,22 @@
+import { stat } from 'node:fs/promises';
+import { type GgufHeaderInfo, readGgufHeader } from '../models/gguf-header.js';
+
+/**
+ * Reads GGUF headers once per file version (path, size, mtime): the gateway lists models on every
+ * `/v1/models`, and parsing each header again would cost milliseconds per file.
+ */
+export class GgufHeaderCache {
+  private readonly entries = new Map<string, { key: string; header: Promise<GgufHeaderInfo> }>();
+
+  /** The header of `path`, from the cache while the file is unchanged. */
+  read = async (path: string): Promise<GgufHeaderInfo> => {
+    const info = await stat(path);
+    const key = `${info.size}:${info.mtimeMs}`;
+    const cached = this.entries.get(path);
+    if (cached?.key === key) return cached.header;
+    const header = readGgufHeader(path);
+    this.entries.set(path, { key, header });
+    header.catch(() => this.entries.delete(path));
+    return header;
+  };
+}
