@@ -8,6 +8,9 @@ import { type PullResult, pullModel } from '../models/model-puller.js';
 import { DownloadProgressBar, formatBytes } from '../models/progress-bar.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
 import { discovered } from './discovered.js';
+import { registerLoadCommands } from './models/load-commands.js';
+import { registerPsCommand } from './models/ps-command.js';
+import { registerRmCommand } from './models/rm-command.js';
 import { printJson, printTable } from './output.js';
 
 /** Pulls one model with a progress bar on stderr; shared by `models pull` and `up`. */
@@ -33,9 +36,11 @@ export async function pullWithProgress(ref: string, config: ServerConfig): Promi
   }
 }
 
-/** `models list|pull|catalog`. */
+/** `models list|pull|catalog|ps|load|unload|rm`. */
 export function registerModelsCommands(program: Command): void {
-  const models = program.command('models').description('models: on the hosts, local files, pulls');
+  const models = program
+    .command('models')
+    .description('models: on the hosts, local files, pulls, and the ones the running server has loaded');
   models
     .command('list')
     .description('list the models on the configured hosts and the local model files')
@@ -102,4 +107,8 @@ export function registerModelsCommands(program: Command): void {
         ]),
       );
     });
+
+  registerPsCommand(models);
+  registerLoadCommands(models);
+  registerRmCommand(models);
 }

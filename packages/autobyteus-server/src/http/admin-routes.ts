@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { modelView } from '../app/model-view.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { listEngines, type ManagedEngineStates } from '../engines/engine-inventory.js';
+import type { ModelServer } from '../serving/model-server.js';
+import { localModelView, registerLocalModelRoutes } from './local-model-routes.js';
 import { openAIError } from './openai-error.js';
 import { printable } from './untrusted-text.js';
 
@@ -10,11 +12,13 @@ export interface AdminDeps {
   factory: LLMFactory;
   config: ServerConfig;
   managed: ManagedEngineStates;
+  /** The server's local models, loaded on demand (absent when no engine is managed). */
+  models?: ModelServer;
   startedAt: number;
   version: string;
 }
 
-/** `/api/*`: health, models, engines, reload. */
+/** `/api/*`: health, models, engines, reload, and the local models' ps/load/unload/delete. */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get('/api/health', async () => ({
     status: 'ok',
@@ -23,7 +27,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     hosts: deps.factory.getHostHealth(),
   }));
 
-  app.get('/api/models', async () => ({ models: deps.factory.listAvailableModels().map(modelView) }));
+  app.get('/api/models', async () => ({
+    models: deps.factory.listAvailableModels().map(modelView),
+    local: deps.models ? (await deps.models.list()).map(localModelView) : [],
+  }));
 
   app.get('/api/engines', async () => ({ engines: listEngines(deps.factory, deps.config, deps.managed) }));
 
@@ -48,4 +55,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     const result = await deps.factory.reinitialize(runtime ? { runtime: runtime as LocalRuntime } : {});
     return { added: result.added, removed: result.removed, kept: result.kept, hosts: result.hosts };
   });
+
+  registerLocalModelRoutes(app, deps);
 }

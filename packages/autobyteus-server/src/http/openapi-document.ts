@@ -73,7 +73,66 @@ export function openApiDocument(version: string) {
       },
     },
   };
+  const loadedModel = {
+    type: 'object',
+    required: [
+      'id',
+      'engine',
+      'state',
+      'estimatedBytes',
+      'inFlight',
+      'pinned',
+      'idleSeconds',
+      'expiresAt',
+      'keepAliveMs',
+    ],
+    properties: {
+      id: { type: 'string' },
+      engine: { type: 'string', enum: ['llama-cpp', 'mlx'] },
+      state: { type: 'string', enum: ['loaded', 'loading'] },
+      pid: { type: 'integer' },
+      port: { type: 'integer' },
+      url: { type: 'string' },
+      estimatedBytes: { type: 'integer', description: 'the memory estimate the scheduler used' },
+      rssBytes: { type: 'integer', description: 'resident memory of the engine process (Linux)' },
+      contextSize: { type: 'integer' },
+      slots: { type: 'integer' },
+      inFlight: { type: 'integer' },
+      pinned: { type: 'boolean' },
+      idleSeconds: { type: 'integer', description: 'since the last request ended (0 while busy)' },
+      expiresAt: {
+        type: ['string', 'null'],
+        format: 'date-time',
+        description: 'when it unloads if left idle; null: never (pinned, keep_alive -1, or busy)',
+      },
+      keepAliveMs: { type: 'integer', description: '-1: never unloaded' },
+      loadedAt: { type: 'string', format: 'date-time' },
+      loadMs: { type: 'integer' },
+    },
+  };
+  const localModel = {
+    type: 'object',
+    required: ['id', 'engine', 'sizeBytes', 'names', 'state', 'settings'],
+    properties: {
+      id: { type: 'string', description: 'GGUF file stem, or MLX repo id' },
+      engine: { type: 'string', enum: ['llama-cpp', 'mlx'] },
+      file: { type: 'string', description: 'the GGUF file name (llama.cpp models)' },
+      sizeBytes: { type: 'integer' },
+      names: { type: 'array', items: { type: 'string' }, description: 'every name it answers to, the id first' },
+      state: { type: 'string', enum: ['loaded', 'loading', 'available', 'failed'] },
+      reason: { type: 'string', description: 'why it failed' },
+      settings: { type: 'object', additionalProperties: true, description: 'its [models."…"] table' },
+    },
+  };
   const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+  const nameParameter = {
+    name: 'name',
+    in: 'path',
+    required: true,
+    description: 'a local model id or any of its names (URL-encoded: an MLX id holds a slash)',
+    schema: { type: 'string' },
+  };
+  const notLocal = { description: 'not a local model', ...json(error) };
   const errors = {
     '400': { description: 'invalid request', ...json(error) },
     '401': { description: 'missing or wrong bearer token', ...json(error) },
@@ -85,7 +144,14 @@ export function openApiDocument(version: string) {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'required when listening beyond loopback' },
       },
-      schemas: { Error: error, HostHealth: hostHealth, Model: model, Engine: engine },
+      schemas: {
+        Error: error,
+        HostHealth: hostHealth,
+        Model: model,
+        Engine: engine,
+        LoadedModel: loadedModel,
+        LocalModel: localModel,
+      },
     },
     security: [{ bearer: [] }, {}],
     paths: {
@@ -108,13 +174,103 @@ export function openApiDocument(version: string) {
       },
       '/api/models': {
         get: {
-          summary: 'Every registered model',
+          summary: 'Every model on the configured hosts, and the local models the server runs itself',
           responses: {
             '200': json({
               type: 'object',
-              properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } },
+              properties: {
+                models: { type: 'array', items: { $ref: '#/components/schemas/Model' } },
+                local: { type: 'array', items: { $ref: '#/components/schemas/LocalModel' } },
+              },
             }),
             ...errors,
+          },
+        },
+      },
+      '/api/ps': {
+        get: {
+          summary: 'The local models loaded (or loading) now, with their engine process',
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: { models: { type: 'array', items: { $ref: '#/components/schemas/LoadedModel' } } },
+            }),
+            ...errors,
+          },
+        },
+      },
+      '/api/models/{name}/load': {
+        post: {
+          summary: 'Load a local model now (no request needed); its idle clock starts at once',
+          parameters: [nameParameter],
+          requestBody: {
+            required: false,
+            ...json({
+              type: 'object',
+              properties: {
+                keep_alive: {
+                  type: ['string', 'number'],
+                  description: 'how long it stays loaded when idle: 5m, 1h30m, a number of seconds, -1 = never',
+                },
+              },
+            }),
+          },
+          responses: {
+            '200': json({ type: 'object', properties: { model: { $ref: '#/components/schemas/LoadedModel' } } }),
+            ...errors,
+            '404': notLocal,
+            '500': { description: 'the engine could not load it, or it does not fit in memory', ...json(error) },
+            '503': { description: 'its engine is unavailable, or every slot stayed busy', ...json(error) },
+          },
+        },
+      },
+      '/api/models/{name}/unload': {
+        post: {
+          summary: 'Unload a local model now (stops its engine process)',
+          parameters: [nameParameter],
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: {
+                unloaded: { type: 'boolean', description: 'false: it was not loaded' },
+                id: { type: 'string' },
+              },
+            }),
+            ...errors,
+            '404': notLocal,
+          },
+        },
+      },
+      '/api/models/{name}': {
+        delete: {
+          summary: 'Delete a local model: its GGUF file (and registry.json entry) or its MLX repo in the hub cache',
+          parameters: [
+            nameParameter,
+            {
+              name: 'force',
+              in: 'query',
+              required: false,
+              description: 'unload it first when it is loaded',
+              schema: { type: 'string', enum: ['true', 'false'] },
+            },
+          ],
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: {
+                deleted: { type: 'boolean' },
+                id: { type: 'string' },
+                kind: { type: 'string', enum: ['file', 'repo'] },
+                unloaded: { type: 'boolean' },
+              },
+            }),
+            ...errors,
+            '404': notLocal,
+            '409': {
+              description:
+                'loaded and not forced (model_loaded), or outside the folders the server keeps (model_not_removable)',
+              ...json(error),
+            },
           },
         },
       },

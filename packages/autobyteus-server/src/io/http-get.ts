@@ -15,8 +15,8 @@ export interface OpenedResponse {
 }
 
 export interface HttpGetOptions {
-  /** GET unless told otherwise: small POSTs (a warm-up completion, an admin call) use the same client. */
-  method?: 'GET' | 'POST';
+  /** GET unless told otherwise: small POSTs and DELETEs (a warm-up completion, an admin call) use the same client. */
+  method?: 'GET' | 'POST' | 'DELETE';
   /** Request body, for POST. */
   body?: string;
   headers?: Record<string, string>;

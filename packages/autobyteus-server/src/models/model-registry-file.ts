@@ -81,3 +81,20 @@ export async function registerModel(path: string, model: RegisteredModel): Promi
     await lock.release();
   }
 }
+
+/**
+ * Removes the entry of `fileName` from `registry.json` (`models rm`), under the same lock and atomic
+ * replace as {@link registerModel}. True when there was one; a missing registry is left missing.
+ */
+export async function unregisterModel(path: string, fileName: string): Promise<boolean> {
+  const lock = await acquireFileLock(`${path}.lock`, { staleMs: 10_000 });
+  try {
+    const before = await readModelRegistry(path);
+    const models = before.filter((entry) => entry.fileName !== fileName);
+    if (models.length === before.length) return false;
+    await writeFileAtomic(path, `${JSON.stringify({ version: 1, models }, null, 2)}\n`);
+    return true;
+  } finally {
+    await lock.release();
+  }
+}
