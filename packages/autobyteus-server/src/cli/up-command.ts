@@ -61,13 +61,19 @@ export function registerUpCommand(program: Command): void {
           `\nGenerated API token (shown once; stored in ${server.generatedToken.path}):\n  ${server.generatedToken.token}\n`,
         );
       }
-      const models = server.factory.listAvailableModels().filter((m) => m.availability === 'served');
-      const example = models[0]?.name ?? '<model>';
+      const local = server.models ? await server.models.list() : [];
+      const remote = server.factory.listAvailableModels().filter((m) => m.availability === 'served');
+      const names = [
+        ...local.map(({ model, state }) => `${model.id} (${state === 'loaded' ? 'loaded' : 'loads on demand'})`),
+        ...remote.map((m) => m.modelIdentifier),
+      ];
+      const example =
+        local.find((m) => m.state === 'loaded')?.model.id ?? local[0]?.model.id ?? remote[0]?.name ?? '<model>';
       process.stderr.write(
         [
           '',
           `autobyteus-server listening on ${server.url} (OpenAI base URL: ${server.url}/v1)`,
-          `models: ${models.map((m) => m.modelIdentifier).join(', ') || 'none yet'}`,
+          `models: ${names.join(', ') || 'none yet'}`,
           'chat with it:',
           `  npx autobyteus-server chat ${example} "Why is the sky blue?"`,
           `  curl -N ${server.url}/v1/chat/completions -H 'content-type: application/json' \\`,

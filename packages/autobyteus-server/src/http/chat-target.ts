@@ -3,7 +3,7 @@ import { resolveModel } from '../app/model-resolution.js';
 import type { ModelServingError } from '../serving/model-errors.js';
 import type { ModelServer } from '../serving/model-server.js';
 import type { ServableModel } from '../serving/servable-models.js';
-import { type OpenAIErrorBody, openAIError } from './openai-error.js';
+import { type OpenAIErrorBody, openAIError, withoutLocalDetails } from './openai-error.js';
 
 /** Where a request for a model name goes: a local model the server runs itself, or a model on a host. */
 export type ChatTarget = { kind: 'local'; model: ServableModel } | { kind: 'remote'; model: LLMModel };
@@ -26,5 +26,6 @@ export async function findChatTarget(
 export function servingErrorBody(error: ModelServingError): OpenAIErrorBody {
   const type =
     error.status < 500 ? 'invalid_request_error' : error.status === 503 ? 'engine_unavailable' : 'server_error';
-  return openAIError(error.message, type, error.code, 'model');
+  // The engine's reason may quote local paths (the model file): those stay in the log.
+  return openAIError(withoutLocalDetails(error.message), type, error.code, 'model');
 }

@@ -121,7 +121,6 @@ export class ModelServer {
       options.waitMs ?? this.deps.config.values.AUTOBYTEUS_QUEUE_TIMEOUT_MS,
     );
     if (options.keepAliveMs !== undefined) instance.keepAliveMs = options.keepAliveMs;
-    instance.inFlight += 1;
     instance.lastUsedAt = this.now();
     instance.expiresAt = null;
     let released = false;
@@ -170,6 +169,7 @@ export class ModelServer {
 
   // ---- loading ---------------------------------------------------------------------------------
 
+  /** The loaded instance of `model`, already held (`inFlight` counted) for the caller. */
   private async ensureLoaded(model: ServableModel, waitMs: number): Promise<ModelInstance> {
     const started = this.now();
     for (;;) {
@@ -179,6 +179,8 @@ export class ModelServer {
         if (this.instances.get(model.id) !== existing) continue;
         // A crashed engine restarting: its start() joins the restart and resolves when ready again.
         if (existing.engine && existing.engine.status().state !== 'ready') await this.rejoin(existing);
+        // Held in the same turn it is found ready, so no eviction planned meanwhile can pick it.
+        existing.inFlight += 1;
         return existing;
       }
       const program = this.deps.programs[model.engine];
@@ -221,20 +223,19 @@ export class ModelServer {
     this.instances.set(model.id, instance);
     this.failures.delete(model.id);
     this.log.info({ model: model.id, evict, estimateBytes: estimate.totalBytes }, 'loading model');
+    // Every waiter sees the same typed error; the bookkeeping happens once, here.
     instance.ready = (async () => {
       await Promise.all(victims.map((v) => this.stopInstance(v, `evicted for ${model.id}`)));
       await this.launch(instance, program);
-    })();
-    try {
-      await instance.ready;
-    } catch (error) {
+    })().catch(async (error: unknown) => {
       if (this.instances.get(model.id) === instance) this.instances.delete(model.id);
       const reason = (error as Error).message;
       this.failures.set(model.id, reason);
       await this.stopInstance(instance, 'load failed');
       this.notify();
       throw new ModelLoadError(model.id, ENGINE_SPECS[model.engine].displayName, reason);
-    }
+    });
+    await instance.ready;
     instance.state = 'loaded';
     instance.loadedAt = this.now();
     this.log.info(
@@ -242,6 +243,7 @@ export class ModelServer {
       'model loaded',
     );
     this.notify();
+    instance.inFlight += 1;
     return instance;
   }
 

@@ -43,16 +43,19 @@ export async function startModelServer(context: {
   const programs: Partial<Record<EngineName, string>> = {};
   for (const spec of engineSpecs()) {
     if (!wantsManaged(config, spec)) continue;
-    const plan = await spec.plan(config, store);
-    const program = plan.ok ? plan.program : await spec.resolveProgram(config, store);
-    if (!program && !(spec.name === 'mlx' && config.values.MLX_LAUNCH_COMMAND)) {
+    // A launch command of the user's own needs no managed Python; `python3` only fills the slot.
+    const program =
+      (await spec.resolveProgram(config, store)) ??
+      (spec.name === 'mlx' && config.values.MLX_LAUNCH_COMMAND ? 'python3' : undefined);
+    if (!program) {
+      const plan = await spec.plan(config, store);
       logger.error(
         plan.ok ? {} : (plan.details ?? {}),
         plan.ok ? `${spec.displayName} is not installed` : plan.problem,
       );
       continue;
     }
-    programs[spec.name] = program ?? 'python3';
+    programs[spec.name] = program;
   }
   const engines = Object.keys(programs) as EngineName[];
   if (engines.length === 0) return undefined;
