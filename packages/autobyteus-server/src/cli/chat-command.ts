@@ -1,7 +1,29 @@
 import type { Command } from 'commander';
 import { createCliFactory } from '../app/create-factory.js';
 import { resolveModel } from '../app/model-resolution.js';
+import type { ServerConfig } from '../config/server-config.js';
 import { cliContext, type GlobalOptions } from './cli-context.js';
+import { loadAnswer, modelPath } from './models/answers.js';
+import { callServer, ServerAnswerError, ServerNotRunningError, serverEndpoint } from './server-client.js';
+
+/**
+ * Loads `name` in the running server of this home; its id, or undefined when no server runs or it
+ * has no such local model (other failures, such as a model that does not fit, are thrown).
+ */
+async function loadThroughServer(config: ServerConfig, name: string): Promise<string | undefined> {
+  try {
+    const { model } = await callServer(
+      serverEndpoint(config),
+      { method: 'POST', path: modelPath(name, 'load'), body: {}, timeoutMs: 15 * 60_000 },
+      loadAnswer,
+    );
+    return model.id;
+  } catch (error) {
+    if (error instanceof ServerNotRunningError) return undefined;
+    if (error instanceof ServerAnswerError && error.status === 404) return undefined;
+    throw error;
+  }
+}
 
 /** `chat <model> "<prompt>"`: streams one reply to the terminal. */
 export function registerChatCommand(program: Command): void {
@@ -20,9 +42,19 @@ export function registerChatCommand(program: Command): void {
         command: Command,
       ) => {
         const { config, logger } = cliContext(command.optsWithGlobals<GlobalOptions>());
-        const factory = createCliFactory(config, logger);
+        let factory = createCliFactory(config, logger);
         await factory.ensureInitialized();
-        const model = resolveModel(factory, modelArg);
+        let model = resolveModel(factory, modelArg);
+        if (!model) {
+          // A local model the running server has not loaded: ask it to, then talk to its engine.
+          const loadedId = await loadThroughServer(config, modelArg);
+          if (loadedId) {
+            await factory.close();
+            factory = createCliFactory(config, logger);
+            await factory.ensureInitialized();
+            model = resolveModel(factory, loadedId);
+          }
+        }
         if (!model) {
           const known = factory.listAvailableModels().map((m) => `  ${m.modelIdentifier}`);
           await factory.close();

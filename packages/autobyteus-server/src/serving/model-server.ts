@@ -27,6 +27,11 @@ import { describeInstance, type LoadedModelView, type ModelState } from './serve
  */
 export const LLAMA_FALLBACK_CONTEXT = 4096;
 
+/** Starts tried when the engine finds its port taken at bind time. */
+const LAUNCH_ATTEMPTS = 3;
+/** How llama-server and uvicorn (mlx_lm.server) say their port is taken. */
+const PORT_TAKEN = /couldn't bind|address already in use|port \d+ is (already )?in use/i;
+
 /** Collaborators of a {@link ModelServer}. */
 export interface ModelServerDeps {
   config: ServerConfig;
@@ -248,6 +253,25 @@ export class ModelServer {
   }
 
   private async launch(instance: ModelInstance, program: string): Promise<void> {
+    // A port probed free can be taken before the engine binds it (another program starting at the
+    // same moment): the engine then exits "couldn't bind"; that port is avoided and another tried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.launchOnce(instance, program);
+        return;
+      } catch (error) {
+        const port = instance.port;
+        if (attempt >= LAUNCH_ATTEMPTS || port === undefined || !PORT_TAKEN.test((error as Error).message)) throw error;
+        this.log.warn({ model: instance.id, port, attempt }, 'engine port was taken meanwhile; trying another');
+        if (instance.engine) this.deps.supervisor.remove(instance.engine);
+        instance.engine = undefined;
+        instance.port = undefined;
+        this.ports[instance.model.engine].avoid(port);
+      }
+    }
+  }
+
+  private async launchOnce(instance: ModelInstance, program: string): Promise<void> {
     const { config, logger, supervisor } = this.deps;
     const model = instance.model;
     const spec = ENGINE_SPECS[model.engine];

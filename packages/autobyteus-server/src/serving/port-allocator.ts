@@ -29,6 +29,12 @@ export class PortAllocator {
     throw new Error(`no free port in ${this.base}-${this.base + PORT_SPAN - 1} for another model instance`);
   }
 
+  /** Keeps `port` out of allocations for a while (something else took it), then gives it back. */
+  avoid(port: number, forMs = 30_000): void {
+    this.held.add(port);
+    setTimeout(() => this.held.delete(port), forMs).unref();
+  }
+
   /** Gives `port` back. */
   release(port: number): void {
     this.held.delete(port);
