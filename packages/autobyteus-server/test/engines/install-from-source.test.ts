@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { buildCacheKey, cachedBuildDir, cpuModelLine } from '../../src/engines/i
 import {
   BuildError,
   LLAMA_BASE_CMAKE_FLAGS,
+  LLAMA_BUILD_TARGETS,
   nativeBuildSafetyFlags,
   parseBuildProgress,
 } from '../../src/engines/install/cmake-build.js';
@@ -34,23 +35,27 @@ describe('build progress', () => {
 });
 
 describe('build cache key', () => {
-  it('is sha256(identity|flags|cpu line) as the shell-built test cache computed it (prepare-test-engines.sh adopts those)', () => {
+  it('is sha256(identity|flags|cpu line|targets), the targets being llama-server and llama-quantize', () => {
     const flags = LLAMA_BASE_CMAKE_FLAGS.join(' ');
-    const script = execFileSync(
-      'bash',
-      [
-        '-c',
-        `printf '%s|%s|%s' "3.21.1" "${flags}" "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null)" | sha256sum | cut -c1-12`,
-      ],
-      { encoding: 'utf8' },
-    ).trim();
-    expect(buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS)).toBe(script);
+    const shell = (format: string, ...extra: string[]) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `printf '${format}' "3.21.1" "${flags}" "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null)" ${extra.join(' ')} | sha256sum | cut -c1-12`,
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+    expect(LLAMA_BUILD_TARGETS).toEqual(['llama-server', 'llama-quantize']);
+    expect(buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS)).toBe(shell('%s|%s|%s|%s', '"llama-server llama-quantize"'));
+    // The key before llama-quantize was built: such an entry (no llama-quantize) is never a hit.
+    expect(buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS)).not.toBe(shell('%s|%s|%s'));
     expect(cpuModelLine()).not.toMatch(/\n/);
   });
 });
 
 describe('installFromSource (tiny fake CMake project for the mechanics)', () => {
-  it('builds only llama-server out of tree, streams output and progress, installs bin/llama-server', async () => {
+  it('builds llama-server and llama-quantize out of tree, streams output and progress, installs both in bin/', async () => {
     const { store, folders } = engineHome();
     const src = fakeCmakeProject();
     const lines: string[] = [];
@@ -69,13 +74,15 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
       origin: `checkout ${src}`,
     });
     expect(readdirSync(installed.dir).sort()).toEqual(['bin', 'install.json']);
-    expect(readdirSync(join(installed.dir, 'bin'))).toEqual(['llama-server']);
+    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual(['llama-quantize', 'llama-server']);
     expect((await readLlamaServerVersion(installed.path)).output).toContain('backend: cuda');
     expect(lines.some((l) => /Build files have been written/.test(l))).toBe(true);
     expect(lines.some((l) => /other-tool/.test(l))).toBe(false);
+    expect(lines.some((l) => /^warning:/.test(l))).toBe(false);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe(1);
-    expect(readdirSync(src).sort()).toEqual(['CMakeLists.txt', 'other.c', 'server.c']);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(readdirSync(src).sort()).toEqual(['CMakeLists.txt', 'other.c', 'quantize.c', 'server.c']);
     expect(folders('llama-cpp')).toEqual(['b7-abc1234']);
   }, 60_000);
 
@@ -91,7 +98,7 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
       onOutput: (l) => lines.push(l),
     });
     const key = buildCacheKey(`bundle:${bundle.commit}`, FLAGS);
-    expect(existsSync(join(cachedBuildDir(cache, key), 'bin', 'llama-server'))).toBe(true);
+    expect(readdirSync(join(cachedBuildDir(cache, key), 'bin')).sort()).toEqual(['llama-quantize', 'llama-server']);
     expect(lines).toContain(`stored the build in ${cache}`);
 
     // An exact node-llama-cpp version is a cache key known before fetching: a hit needs no npm at all.
@@ -107,6 +114,55 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
     });
     expect(installed.version).toBe('b9-abc1234');
     expect(again).toEqual([`reusing the cached build ${join(cachedBuildDir(cache, npmKey), 'bin')}`]);
+    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual(['llama-quantize', 'llama-server']);
+  }, 60_000);
+
+  it('installs llama-server without llama-quantize, with a warning, when only llama-quantize fails to build', async () => {
+    const { store } = engineHome();
+    const cache = emptyBuildCache();
+    const lines: string[] = [];
+    const warnings: string[] = [];
+    const progress: number[] = [];
+    const installed = await installFromSource({
+      store,
+      source: { kind: 'checkout', path: fakeCmakeProject({ brokenQuantize: true }) },
+      buildCacheDir: cache,
+      onOutput: (l) => lines.push(l),
+      onWarning: (w) => warnings.push(w),
+      onProgress: (f) => progress.push(f),
+    });
+    expect(installed).toMatchObject({ version: 'b7-abc1234', active: true });
+    expect(readdirSync(join(installed.dir, 'bin'))).toEqual(['llama-server']);
+    expect(await readLlamaServerVersion(installed.path)).toMatchObject({ version: 'b7-abc1234' });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^llama-quantize did not build; installing llama-server without it:\n/);
+    expect(warnings[0]).toMatch(/quantize\.c/);
+    expect(lines).toContain('building llama-server alone: llama-quantize did not build');
+    expect(progress.at(-1)).toBe(1);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  }, 60_000);
+
+  it('warns (as an output line by default) when a reused cached build has no llama-quantize', async () => {
+    const first = engineHome();
+    const cache = emptyBuildCache();
+    const bundle = fixtureBundle();
+    await installFromSource({
+      store: first.store,
+      source: { kind: 'bundle', path: bundle.path },
+      buildCacheDir: cache,
+    });
+    const key = buildCacheKey(`bundle:${bundle.commit}`, FLAGS);
+    rmSync(join(cachedBuildDir(cache, key), 'bin', 'llama-quantize'));
+    const second = engineHome();
+    const lines: string[] = [];
+    const installed = await installFromSource({
+      store: second.store,
+      source: { kind: 'bundle', path: bundle.path },
+      buildCacheDir: cache,
+      onOutput: (l) => lines.push(l),
+    });
+    expect(readdirSync(join(installed.dir, 'bin'))).toEqual(['llama-server']);
+    expect(lines).toContain('warning: the cached build has no llama-quantize (it did not build from this source)');
   }, 60_000);
 
   it('reports a failed build with the compiler error and leaves nothing installed', async () => {
@@ -198,7 +254,7 @@ describe('installFromSource from each source kind, cold', () => {
     });
     expect(installed.entry.origin).toBe(`checkout ${repo.dir}`);
     await expectActiveAndRunning(home, 'b9-abc1234');
-    expect(readdirSync(repo.dir).sort()).toEqual(['.git', 'CMakeLists.txt', 'other.c', 'server.c']);
+    expect(readdirSync(repo.dir).sort()).toEqual(['.git', 'CMakeLists.txt', 'other.c', 'quantize.c', 'server.c']);
   }, 60_000);
 
   it('npm: a package that does not exist is npm\'s own error, not "npm is not on PATH"', async () => {

@@ -2,28 +2,35 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LLAMA_BUILD_TARGETS } from './cmake-build.js';
 import { copyLlamaServerFiles } from './copy-llama-server.js';
 
 /**
  * A cache of built llama-server binaries: a build is reused whenever the same source is built with
- * the same flags on the same CPU (the test set-up, scripts/prepare-test-engines.sh, installs through
- * the product with its own cache folder). Layout, also that of the shell-built test cache before
- * the product built it (the script moves such builds in instead of rebuilding):
+ * the same flags and targets on the same CPU (the test set-up, scripts/prepare-test-engines.sh,
+ * installs through the product with its own cache folder). Layout:
  *
- *   <cacheDir>/llama-server-<key>/bin/llama-server
+ *   <cacheDir>/llama-server-<key>/bin/llama-server (and llama-quantize, when it built)
  *
- * key = the first 12 hex digits of sha256(`<source identity>|<flags>|<cpu model line>`), where
+ * key = the first 12 hex digits of sha256(`<source identity>|<flags>|<cpu model line>|<targets>`), where
  * - source identity: the package version for `node-llama-cpp@<version>`, else `<kind>:<commit>`
  *   (see prepareSource);
  * - flags: every CMake flag in the order passed to cmake, joined by single spaces (a reordered
  *   list is a different key: a rebuild, never a wrong hit);
  * - cpu model line: the first `model name` line of /proc/cpuinfo exactly as
  *   `grep -m1 'model name' /proc/cpuinfo` prints it ('' elsewhere), because GGML_NATIVE tunes the
- *   build to this CPU.
+ *   build to this CPU;
+ * - targets: the CMake targets built (LLAMA_BUILD_TARGETS), joined by single spaces, so an entry
+ *   made before llama-quantize was built (key without targets) is never taken for one that has it.
  */
-export function buildCacheKey(sourceIdentity: string, flags: readonly string[], cpuLine = cpuModelLine()): string {
+export function buildCacheKey(
+  sourceIdentity: string,
+  flags: readonly string[],
+  cpuLine = cpuModelLine(),
+  targets: readonly string[] = LLAMA_BUILD_TARGETS,
+): string {
   return createHash('sha256')
-    .update(`${sourceIdentity}|${flags.join(' ')}|${cpuLine}`)
+    .update(`${sourceIdentity}|${flags.join(' ')}|${cpuLine}|${targets.join(' ')}`)
     .digest('hex')
     .slice(0, 12);
 }

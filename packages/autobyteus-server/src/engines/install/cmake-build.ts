@@ -5,7 +5,7 @@ import { CommandNotFoundError, type CommandResult, outputTail, runCommand } from
 /**
  * CMake flags every llama-server build gets, in a fixed order (the order is part of the build cache
  * key, and matches the builds the shell-built test cache holds). Static (BUILD_SHARED_LIBS=OFF):
- * the binary alone is the engine. No tests/examples: only the server is built. No prebuilt web UI:
+ * the binary alone is the engine. No tests/examples: only LLAMA_BUILD_TARGETS are built. No prebuilt web UI:
  * its download fails offline. GGML_NATIVE: the build runs on the machine that built it.
  */
 export const LLAMA_BASE_CMAKE_FLAGS: readonly string[] = [
@@ -17,6 +17,13 @@ export const LLAMA_BASE_CMAKE_FLAGS: readonly string[] = [
   '-DGGML_NATIVE=ON',
   '-DBUILD_SHARED_LIBS=OFF',
 ];
+
+/**
+ * The CMake targets a llama-server build builds, in one `cmake --build` invocation: llama-server
+ * (required) and llama-quantize (optional; it shares ggml and libllama, so it costs little).
+ * Part of the build cache key.
+ */
+export const LLAMA_BUILD_TARGETS: readonly string[] = ['llama-server', 'llama-quantize'];
 
 /**
  * Compiler flags that keep GGML_NATIVE from using AMX. Many virtual machines report AMX in
@@ -63,14 +70,27 @@ export interface CmakeBuildOptions {
   sourceDir: string;
   buildDir: string;
   flags: readonly string[];
+  /** The target the build exists for: when it does not build, cmakeBuild throws. */
   target: string;
+  /**
+   * Targets built in the same `cmake --build` invocation (they share the compiled objects, so they
+   * cost little) whose failure is not fatal: the required target is then built alone and the
+   * failure is reported in the result. A target the project does not have fails the same way.
+   */
+  optionalTargets?: readonly string[];
   /** Parallel jobs (default: every core). */
   jobs?: number;
   /** Every line cmake and the compiler print. */
   onOutput?: (line: string) => void;
-  /** Build progress from 0 to 1, from Ninja/Make progress lines. */
+  /** Build progress from 0 to 1, from Ninja/Make progress lines; never goes back. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+}
+
+/** What a build that succeeded left out. */
+export interface CmakeBuildResult {
+  /** Why the optional targets did not build (the last lines of that build's output); null when they did. */
+  optionalFailure: string | null;
 }
 
 let ninjaAvailable: Promise<boolean> | undefined;
@@ -82,13 +102,21 @@ function hasNinja(): Promise<boolean> {
   return ninjaAvailable;
 }
 
-/** Configures and builds one CMake target, with Ninja when it is installed (faster, clearer progress). */
-export async function cmakeBuild(options: CmakeBuildOptions): Promise<void> {
+/**
+ * Configures and builds a CMake target (plus any optional ones), with Ninja when it is installed
+ * (faster, clearer progress).
+ */
+export async function cmakeBuild(options: CmakeBuildOptions): Promise<CmakeBuildResult> {
   const generator = (await hasNinja()) ? ['-G', 'Ninja'] : [];
+  let shown = 0;
   const onLine = (line: string) => {
     options.onOutput?.(line);
     const fraction = parseBuildProgress(line);
-    if (fraction !== null) options.onProgress?.(fraction);
+    // The fallback build of the required target alone counts its own, smaller total.
+    if (fraction !== null && fraction >= shown) {
+      shown = fraction;
+      options.onProgress?.(fraction);
+    }
   };
   const common = { onLine, ...(options.signal ? { signal: options.signal } : {}) };
   const configure = await runCommand(
@@ -104,11 +132,21 @@ export async function cmakeBuild(options: CmakeBuildOptions): Promise<void> {
     throw error;
   });
   if (configure.code !== 0) throw new BuildError('cmake configure', configure);
-  const jobs = options.jobs ?? availableParallelism();
-  const build = await runCommand(
-    'cmake',
-    ['--build', options.buildDir, '--target', options.target, '--parallel', String(jobs)],
-    common,
-  );
-  if (build.code !== 0) throw new BuildError(`cmake build of ${options.target}`, build);
+  const jobs = String(options.jobs ?? availableParallelism());
+  const build = (targets: readonly string[]) =>
+    runCommand('cmake', ['--build', options.buildDir, '--target', ...targets, '--parallel', jobs], common);
+  const optional = options.optionalTargets ?? [];
+  let optionalFailure: string | null = null;
+  if (optional.length > 0) {
+    const all = await build([options.target, ...optional]);
+    if (all.code === 0) return { optionalFailure: null };
+    options.signal?.throwIfAborted();
+    optionalFailure = outputTail(all, 30);
+    // A failed target stops the build, maybe before the required one was linked: build it alone
+    // (the objects already compiled are reused).
+    options.onOutput?.(`building ${options.target} alone: ${optional.join(', ')} did not build`);
+  }
+  const alone = await build([options.target]);
+  if (alone.code !== 0) throw new BuildError(`cmake build of ${options.target}`, alone);
+  return { optionalFailure };
 }

@@ -1,11 +1,11 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { sha256File } from '../../io/hash.js';
 import { buildCacheKey, findCachedBuild, storeCachedBuild } from './build-cache.js';
-import { cmakeBuild, LLAMA_BASE_CMAKE_FLAGS, nativeBuildSafetyFlags } from './cmake-build.js';
+import { cmakeBuild, LLAMA_BASE_CMAKE_FLAGS, LLAMA_BUILD_TARGETS, nativeBuildSafetyFlags } from './cmake-build.js';
 import { commitInstall, type InstalledEngine, type InstallTarget } from './commit-install.js';
 import { copyLlamaServerFiles } from './copy-llama-server.js';
-import { findLlamaServer, readLlamaServerVersion } from './llama-server-binary.js';
+import { findLlamaServer, LLAMA_QUANTIZE_NAMES, readLlamaServerVersion } from './llama-server-binary.js';
 import { describeSource, identityBeforeFetch, prepareSource, type SourceSpec } from './source-checkout.js';
 import { withStaging } from './staging.js';
 
@@ -17,6 +17,11 @@ export interface SourceInstallOptions extends InstallTarget {
   cmakeFlags?: readonly string[];
   /** Every line of git/cmake/compiler output, plus our own notes. */
   onOutput?: (line: string) => void;
+  /**
+   * Something the user should see although the install goes on, such as llama-quantize failing
+   * to build (default: an onOutput line starting `warning: `).
+   */
+  onWarning?: (message: string) => void;
   /** Build progress from 0 to 1 (1 at once when a cached build is reused). */
   onProgress?: (fraction: number) => void;
   /**
@@ -30,13 +35,15 @@ export interface SourceInstallOptions extends InstallTarget {
 
 /**
  * Builds llama-server from source with CMake and installs it as `engines/llama-cpp/<version>/bin/`,
- * version `b<build>-<commit>` as the binary reports it. The source is fetched and built inside the
- * staging folder (an existing checkout is built out of tree) and everything but the binary is
- * dropped before the version folder is put in place.
+ * version `b<build>-<commit>` as the binary reports it, with llama-quantize beside it (built in
+ * the same invocation; when it fails to build, the install goes on without it and warns). The
+ * source is fetched and built inside the staging folder (an existing checkout is built out of
+ * tree) and everything but the binaries is dropped before the version folder is put in place.
  */
 export async function installFromSource(options: SourceInstallOptions): Promise<InstalledEngine> {
   const flags = [...LLAMA_BASE_CMAKE_FLAGS, ...nativeBuildSafetyFlags(), ...(options.cmakeFlags ?? [])];
   const say = (line: string) => options.onOutput?.(line);
+  const warn = options.onWarning ?? ((message: string) => say(`warning: ${message}`));
   const cacheDir = options.buildCacheDir;
   const lookup = async (identity: string | null) =>
     cacheDir && identity ? findCachedBuild(cacheDir, buildCacheKey(identity, flags)) : null;
@@ -55,13 +62,15 @@ export async function installFromSource(options: SourceInstallOptions): Promise<
       identity = prepared.identity;
       cached = await lookup(identity);
       if (!cached) {
-        say(`building llama-server with ${flags.join(' ')}`);
+        say(`building ${LLAMA_BUILD_TARGETS.join(' and ')} with ${flags.join(' ')}`);
         const buildDir = join(work, 'build');
-        await cmakeBuild({
+        const [target, ...optionalTargets] = LLAMA_BUILD_TARGETS as [string, ...string[]];
+        const { optionalFailure } = await cmakeBuild({
           sourceDir: prepared.dir,
           buildDir,
           flags,
-          target: 'llama-server',
+          target,
+          optionalTargets,
           ...(options.jobs ? { jobs: options.jobs } : {}),
           ...(options.onOutput ? { onOutput: options.onOutput } : {}),
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -69,6 +78,9 @@ export async function installFromSource(options: SourceInstallOptions): Promise<
         });
         const built = (await findLlamaServer(join(buildDir, 'bin'), 0)) ?? (await findLlamaServer(buildDir));
         if (!built) throw new Error(`the build finished but produced no llama-server under ${buildDir}`);
+        if (optionalFailure) {
+          warn(`${optionalTargets.join(', ')} did not build; installing llama-server without it:\n${optionalFailure}`);
+        }
         await copyLlamaServerFiles(dirname(built), bin);
         if (cacheDir && identity) {
           await storeCachedBuild(cacheDir, buildCacheKey(identity, flags), bin);
@@ -87,6 +99,9 @@ export async function installFromSource(options: SourceInstallOptions): Promise<
 
     const binary = await findLlamaServer(bin, 0);
     if (!binary) throw new Error(`no llama-server in ${bin}`);
+    if (cached && !(await readdir(bin)).some((n) => LLAMA_QUANTIZE_NAMES.includes(n))) {
+      warn('the cached build has no llama-quantize (it did not build from this source)');
+    }
     const { version, output } = await readLlamaServerVersion(binary);
     if (!version) throw new Error(`the built llama-server does not report its version (--version printed: ${output})`);
     return commitInstall(options, {

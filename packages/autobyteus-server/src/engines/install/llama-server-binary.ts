@@ -6,6 +6,12 @@ import { runCommand } from './run-command.js';
 export const LLAMA_SERVER_NAMES = ['llama-server', 'llama-server.exe'];
 
 /**
+ * llama.cpp's model quantiser, installed beside llama-server when the build or archive has it
+ * (optional: the engine is llama-server; llama-quantize makes other quantisations of a GGUF).
+ */
+export const LLAMA_QUANTIZE_NAMES = ['llama-quantize', 'llama-quantize.exe'];
+
+/**
  * Finds llama-server inside an unpacked archive or folder: the shallowest match, breadth first,
  * at most `maxDepth` folders down (release archives put it under `llama-<tag>/` or `build/bin/`).
  */

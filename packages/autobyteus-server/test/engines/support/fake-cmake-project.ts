@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A tiny CMake project shaped like llama.cpp where it matters: target `llama-server`, output in
- * `<build>/bin/`, `--version` on stderr. It reports whether -DGGML_CUDA=ON reached CMake, and
- * has a second target that must not be built. `broken` makes the C source fail to compile.
+ * A tiny CMake project shaped like llama.cpp where it matters: targets `llama-server` and
+ * `llama-quantize`, output in `<build>/bin/`, `--version` on stderr. It reports whether
+ * -DGGML_CUDA=ON reached CMake, and has a third target that must not be built. `broken` makes the
+ * server's C source fail to compile, `brokenQuantize` the quantiser's.
  */
-export function fakeCmakeProject(options: { build?: number; broken?: boolean } = {}): string {
+export function fakeCmakeProject(options: { build?: number; broken?: boolean; brokenQuantize?: boolean } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'autobyteus-fake-llama-src-'));
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -19,6 +20,7 @@ add_executable(llama-server server.c)
 if(GGML_CUDA)
   target_compile_definitions(llama-server PRIVATE FAKE_CUDA=1)
 endif()
+add_executable(llama-quantize quantize.c)
 add_executable(other-tool other.c)
 `,
   );
@@ -40,6 +42,10 @@ int main(int argc, char **argv) {
   return 0;
 }
 `,
+  );
+  writeFileSync(
+    join(dir, 'quantize.c'),
+    `int main(void) { ${options.brokenQuantize ? 'quantize does not compile;' : ''} return 0; }\n`,
   );
   writeFileSync(join(dir, 'other.c'), 'int main(void) { return 0; }\n');
   return dir;
