@@ -94,14 +94,9 @@ setup_llama() {
   if [[ -n "$binary" ]] && "$binary" --version >/dev/null 2>&1 && [[ -x "$(dirname "$binary")/llama-quantize" ]]; then
     log "llama-server installed at $binary"
   else
-    # An install made before the product built llama-quantize is replaced (one rebuild, since the
-    # build cache key changed with it). The product never replaces the active version, even with
-    # --force, and a rebuild of the same source is the same version: remove it first.
-    if [[ -n "$binary" ]]; then
-      log "no runnable llama-server with llama-quantize at $binary: reinstalling"
-      product engines remove llama-cpp "$(basename "$(dirname "$(dirname "$binary")")")" --force >&2 \
-        || die "engines remove llama-cpp --force failed"
-    fi
+    # An install made before the product built llama-quantize is replaced in place (--force replaces
+    # even the active version; one rebuild, since the build cache key changed with it).
+    [[ -n "$binary" ]] && log "no runnable llama-server with llama-quantize at $binary: reinstalling"
 
     log "installing llama-server through the product: engines install llama-cpp --source $LLAMA_SOURCE"
     log "(a cold build takes minutes on 2 cores; the build cache at $BUILD_CACHE makes it a copy afterwards)"
@@ -183,7 +178,7 @@ setup_extra_models() {
     log "requantized model at $requant"
   else
     [[ -x "$quantize" ]] \
-      || die "$quantize is missing: reinstall llama.cpp (\`engines remove llama-cpp <version> --force\`, then \`engines install llama-cpp --force\`; the llama step does this itself); if it is still missing, llama-quantize did not build from $LLAMA_SOURCE: see the install's warning"
+      || die "$quantize is missing: reinstall llama.cpp (\`engines install llama-cpp --force\`; the llama step does this itself); if it is still missing, llama-quantize did not build from $LLAMA_SOURCE: see the install's warning"
     log "requantizing $MODEL_FILE to Q4_0 with $quantize"
     local qlog
     qlog="$(mktemp)"

@@ -147,6 +147,7 @@ export async function installLlamaCpp(
         buildCacheDir: v.LLAMACPP_BUILD_CACHE ?? join(config.home, 'cache', 'llama-builds'),
         onOutput: (line) => context.logger.debug({ build: line }),
         onProgress: (fraction) => reporter.progress?.(fraction, 'build'),
+        onWarning: (message) => reporter.log(`warning: ${message}`),
       }),
     );
   };

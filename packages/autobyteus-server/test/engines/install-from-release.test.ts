@@ -239,11 +239,21 @@ describe('installFromRelease (local release server)', () => {
     expect(folders('llama-cpp')).toEqual(['b200']);
   });
 
-  it('refuses to reinstall an installed version unless forced (never the active one)', async () => {
+  it('refuses to reinstall an installed version unless forced (the active one too)', async () => {
     const { store } = await withPrevious();
     await expect(
       installFromRelease({ store, baseUrl: server.baseUrl, tag: 'b200', asset: ASSET('b200') }),
-    ).rejects.toThrow(/b200 is installed and active; it cannot be replaced while active/);
+    ).rejects.toThrow(/b200 is installed and active; pass --force to replace it/);
+    const rebuilt = await installFromRelease({
+      store,
+      baseUrl: server.baseUrl,
+      tag: 'b200',
+      asset: ASSET('b200'),
+      allowUnverified: true,
+      force: true,
+    });
+    expect(rebuilt.active).toBe(true);
+    expect((await store.read()).engines['llama-cpp'].active).toBe('b200');
     await installFromRelease({
       store,
       baseUrl: server.baseUrl,

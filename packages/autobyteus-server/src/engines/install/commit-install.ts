@@ -64,17 +64,20 @@ export async function assertInstallable(target: InstallTarget, engine: EngineNam
   refuseExisting((await target.store.read()).engines[engine], engine, version, target.force);
 }
 
-/** The one rule for installing over a version: never the active one, others only with `force`. */
+/**
+ * The one rule for installing over a version: only with `force`. Forcing over the active version is
+ * how a build that does not fit this CPU is rebuilt in place (`engines install llama-cpp --force`): the
+ * old folder is swapped out under the manifest lock, and a running engine keeps its already mapped binary.
+ */
 function refuseExisting(record: EngineRecord, engine: EngineName, version: string, force: boolean | undefined): void {
-  if (!(version in record.versions)) return;
-  if (record.active === version) {
-    throw new EngineVersionExistsError(
-      engine,
-      version,
-      `${engine} ${version} is installed and active; it cannot be replaced while active (activate another version first)`,
-    );
-  }
-  if (!force) throw new EngineVersionExistsError(engine, version);
+  if (!(version in record.versions) || force) return;
+  throw new EngineVersionExistsError(
+    engine,
+    version,
+    record.active === version
+      ? `${engine} ${version} is installed and active; pass --force to replace it (a rebuild of the same version)`
+      : undefined,
+  );
 }
 
 /** What an installer knows about the version it staged. */
