@@ -7,6 +7,8 @@ import { EngineManifestStore } from '../engines/manifest/engine-manifest-store.j
 import { EngineSupervisor } from '../engines/process/engine-supervisor.js';
 import { isLoopback, resolveApiToken } from '../http/api-token.js';
 import { buildApp } from '../http/server-app.js';
+import { KnownModelNames } from '../metrics/known-model-names.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import type { ModelServer } from '../serving/model-server.js';
 import { startModelServer } from '../serving/start-model-server.js';
 import { SERVER_VERSION } from '../version.js';
@@ -24,6 +26,8 @@ export interface RunningServer {
   /** The local models the server runs itself (absent when no engine is managed). */
   models?: ModelServer;
   app: FastifyInstance;
+  /** The server's Prometheus metrics (`GET /metrics`). */
+  metrics: ServerMetrics;
   /** Set when this start generated the API token (show it once). */
   generatedToken?: { token: string; path: string };
   close(): Promise<void>;
@@ -69,8 +73,22 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     );
   }
 
+  // Only names the server knows become metric labels: the hosts' models, the configured names and
+  // aliases, and the local models on disk.
+  const knownModels = new KnownModelNames(
+    [
+      () => factory.listAvailableModels().flatMap((m) => [m.name, m.modelIdentifier]),
+      () => Object.entries(config.models).flatMap(([name, settings]) => [name, ...settings.alias]),
+      async () => (models ? (await models.list()).flatMap((m) => m.model.names.concat(m.model.id)) : []),
+    ],
+    { onError: (error) => logger.warn({ err: error }, 'could not list the models for metric labels') },
+  );
+  await knownModels.refresh();
+  const metrics = new ServerMetrics({ isKnownModel: (name) => knownModels.has(name) });
+
   const app = buildApp({
     factory,
+    metrics,
     config,
     logger,
     managed: supervisorStates(supervisor),
@@ -92,6 +110,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     factory,
     ...(models ? { models } : {}),
     app,
+    metrics,
     generatedToken: token.generated && token.token && token.path ? { token: token.token, path: token.path } : undefined,
     close: async () => {
       await monitor.stop();

@@ -311,6 +311,15 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text format 0.0.4): requests, latency, tokens, queues, hosts, loads, downloads',
+          responses: {
+            '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': errors['401'],
+          },
+        },
+      },
       '/v1/models': {
         get: {
           summary: 'OpenAI-compatible model list (ids are model identifiers)',

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import type { ManagedEngineStates } from '../engines/engine-inventory.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import type { ModelServer } from '../serving/model-server.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import {
@@ -15,6 +16,7 @@ import {
 } from './connection-limits.js';
 import { registerGatewayRoutes } from './gateway-routes.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
+import { registerMetricsRoutes } from './metrics-routes.js';
 import { openAIError, withRequestId } from './openai-error.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerRouteAuth } from './route-auth.js';
@@ -32,6 +34,8 @@ export interface AppDeps {
   version: string;
   /** Keep-alive and request-receiving bounds; defaults suit a gateway serving long streams. */
   connectionLimits?: Partial<ConnectionLimits>;
+  /** The metrics `GET /metrics` shows; absent: a registry of the app's own (so the route always exists). */
+  metrics?: ServerMetrics;
 }
 
 /** Builds the HTTP app: admin API, OpenAPI document and the OpenAI-compatible gateway on one port. */
@@ -39,6 +43,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const startedAt = Date.now();
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...deps.connectionLimits };
   const maxBody = deps.config.values.AUTOBYTEUS_MAX_BODY_BYTES;
+  const metrics = deps.metrics ?? new ServerMetrics();
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: maxBody,
@@ -95,6 +100,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   app.get('/api/openapi.json', async () => openApiDocument(deps.version));
+  registerMetricsRoutes(app, { metrics });
   registerAdminRoutes(app, {
     factory: deps.factory,
     ...(deps.models ? { models: deps.models } : {}),

@@ -47,6 +47,8 @@ export interface AttemptSettings {
   stallTimeoutMs: number;
   progressIntervalMs: number;
   emit: DownloadProgressFn;
+  /** Told the size of every chunk as it arrives (network bytes: retried ranges count again, resumed prefixes not). */
+  onBytes?: (bytes: number) => void;
 }
 
 /** A fresh transfer resuming whatever `handle` (opened for appending) already holds. */
@@ -155,8 +157,9 @@ export async function attempt(t: Transfer, settings: AttemptSettings): Promise<b
     const room = t.total === undefined ? Promise.resolve() : assertRoomFor(t.folder, t.total - t.received, t.url);
 
     try {
-      await streamBody(response, t, room, (arrived) => {
+      await streamBody(response, t, room, (arrived, bytes) => {
         armStall();
+        settings.onBytes?.(bytes);
         const now = performance.now();
         t.lastByteAt = now;
         const rate = t.rate.record(arrived, now);
@@ -194,7 +197,7 @@ async function streamBody(
   body: AsyncIterable<Buffer>,
   t: Transfer,
   room: Promise<void>,
-  onData: (arrived: number) => void,
+  onData: (arrived: number, bytes: number) => void,
 ): Promise<void> {
   let batch: Buffer[] = [];
   let batchBytes = 0;
@@ -224,7 +227,7 @@ async function streamBody(
       batch.push(chunk);
       batchBytes += chunk.length;
       arrived += chunk.length;
-      onData(arrived);
+      onData(arrived, chunk.length);
       if (batchBytes >= WRITE_BATCH_BYTES) {
         enqueue(batch, batchBytes);
         batch = [];

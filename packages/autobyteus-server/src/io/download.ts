@@ -24,6 +24,13 @@ export interface DownloadOptions {
   /** Extra request headers (e.g. `Authorization`; dropped on cross-origin redirects). */
   headers?: Record<string, string>;
   onProgress?: DownloadProgressFn;
+  /**
+   * Told the size of every chunk received, as it arrives: bytes that crossed the network (a range
+   * fetched again after a restart counts again; a reused file or a resumed prefix does not), for a
+   * traffic counter. Unlike `onProgress` it is not fed to a call that joins a download already running
+   * in this process, so a counter shared by both calls counts each byte once.
+   */
+  onBytes?: (bytes: number) => void;
   /** Aborting keeps the partial file, so a later call resumes it. */
   signal?: AbortSignal;
   /** No byte for this long (headers included) aborts the attempt and retries (default 30 s). */
@@ -227,6 +234,7 @@ async function transferWithRetries(options: DownloadOptions, t: Transfer, emit: 
     stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
     progressIntervalMs: options.progressIntervalMs ?? 200,
     emit,
+    onBytes: options.onBytes,
   };
   let failures = 0;
   let sinceFirstFailure = 0;

@@ -152,6 +152,32 @@ describe('download', () => {
     expect(hub.requestsFor(path)).toHaveLength(1);
   });
 
+  it('tells onBytes what crossed the network: not a resumed prefix, never a joined call, nothing for a reused file', async () => {
+    const { url, content } = blob('bytes.bin', 1024 * 1024);
+    const dest = join(freshDir(), 'bytes.bin');
+    writeFileSync(`${dest}.partial`, content.buffer!.subarray(0, 300_000));
+    let fetched = 0;
+    let joined = 0;
+    const first = download({ url, dest, sha256: content.sha256, onBytes: (n) => (fetched += n) });
+    const second = download({ url, dest, sha256: content.sha256, onBytes: (n) => (joined += n) });
+    await Promise.all([first, second]);
+    expect(fetched).toBe(content.size - 300_000);
+    expect(joined).toBe(0);
+    let reused = 0;
+    await download({ url, dest, sha256: content.sha256, onBytes: (n) => (reused += n) });
+    expect(reused).toBe(0);
+  });
+
+  it('onBytes counts a prefix fetched again when the server ignores Range', async () => {
+    const { url, content, path } = blob('bytes-norange.bin', 1024 * 1024);
+    hub.setFault(path, { ignoreRange: true });
+    const dest = join(freshDir(), 'bytes-norange.bin');
+    writeFileSync(`${dest}.partial`, content.buffer!.subarray(0, 400_000));
+    let fetched = 0;
+    await download({ url, dest, sha256: content.sha256, onBytes: (n) => (fetched += n) });
+    expect(fetched).toBe(content.size);
+  });
+
   it('treats 416 on a complete partial as done and verifies it', async () => {
     const { url, content, path } = blob('complete.bin', 512 * 1024);
     const dest = join(freshDir(), 'complete.bin');
