@@ -1,6 +1,14 @@
 // Public API of the autobyteus LLM layer.
 
 export {
+  createDnsResolver,
+  expandHostEntries,
+  type HostNameResolver,
+  type HostTarget,
+  isHostTarget,
+  type UnresolvedEntry,
+} from './discovery/dns-host-expansion.js';
+export {
   findCachedRepo,
   type LocalMlxModel,
   readMlxModelConfig,
@@ -32,10 +40,13 @@ export { MLXModelProvider } from './runtimes/mlx-model-provider.js';
 export type { HostDiscovery, HostStatus, ModelProvider, ProbeContext } from './runtimes/model-provider.js';
 export { OllamaLLM } from './runtimes/ollama-llm.js';
 export { OllamaModelProvider } from './runtimes/ollama-model-provider.js';
+export { OpenAICompatibleModelProvider } from './runtimes/openai-compatible-model-provider.js';
 export { defaultRuntimeTable, type LLMClass, type RuntimeDescriptor } from './runtimes/runtime-table.js';
 export { BYTE_SIZE_EXPECTED, formatByteSize, parseByteSize } from './settings/byte-size.js';
+export { DNS_SERVERS_EXPECTED, parseDnsServers } from './settings/dns-servers.js';
 export { DURATION_EXPECTED, DURATION_NEVER, formatDuration, parseDuration } from './settings/duration.js';
-export { hostPort, normalizeHostUrl, parseHostList } from './settings/host-url.js';
+export { apiKeyFor, formatHostKeys, HOST_KEYS_EXPECTED, parseHostKeys } from './settings/host-keys.js';
+export { hostPort, isDnsHostEntry, normalizeHostUrl, parseHostList } from './settings/host-url.js';
 export { parseSettingValue, type SettingValue, splitArgs, ValueRejected } from './settings/parse-setting-value.js';
 export {
   LIBRARY_SETTINGS,

@@ -5,6 +5,8 @@ import type { HostStatus } from '../runtimes/model-provider.js';
 export interface HostHealth {
   runtime: LocalRuntime;
   hostUrl: string;
+  /** The configured `dns+` entry `hostUrl` was resolved from; absent for hosts configured by URL. */
+  hostEntry?: string;
   status: HostStatus;
   /** Wall time of the last probe. */
   latencyMs: number;

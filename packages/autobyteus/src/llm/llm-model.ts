@@ -20,6 +20,11 @@ export interface ModelMetadata {
   /** Local folder or file the model comes from, when known. */
   localPath?: string;
   ownedBy?: string;
+  /**
+   * The configured `dns+http://name:port` entry this model's host was resolved from; absent for hosts
+   * configured by URL. Its per-host API key covers the host.
+   */
+  hostEntry?: string;
   [key: string]: unknown;
 }
 

@@ -9,4 +9,6 @@ export enum LLMProvider {
   LMSTUDIO = 'LMSTUDIO',
   LLAMA_CPP = 'LLAMA_CPP',
   MLX = 'MLX',
+  /** A generic OpenAI-compatible upstream: the engine behind it is not known. */
+  OPENAI_COMPATIBLE = 'OPENAI_COMPATIBLE',
 }

@@ -5,9 +5,14 @@ export enum LLMRuntime {
   LMSTUDIO = 'lmstudio',
   LLAMA_CPP = 'llama_cpp',
   MLX = 'mlx',
+  /** Any other server speaking the OpenAI API (vLLM, llama-swap, LiteLLM, LocalAI, a KubeAI endpoint). */
+  OPENAI_COMPATIBLE = 'openai_compatible',
 }
 
-/** The runtimes this package discovers on hosts the user runs (everything but remote APIs). */
+/**
+ * The runtimes this package discovers on hosts the user configures (everything but vendor APIs); such a
+ * host may be another machine, e.g. an OpenAI-compatible upstream in a cluster.
+ */
 export type LocalRuntime = Exclude<LLMRuntime, LLMRuntime.API>;
 
 export const LOCAL_RUNTIMES: readonly LocalRuntime[] = [
@@ -15,6 +20,7 @@ export const LOCAL_RUNTIMES: readonly LocalRuntime[] = [
   LLMRuntime.LMSTUDIO,
   LLMRuntime.LLAMA_CPP,
   LLMRuntime.MLX,
+  LLMRuntime.OPENAI_COMPATIBLE,
 ];
 
 /** Parses a runtime name as it appears in identifiers and query strings (`llama_cpp`, `mlx`, ...). */

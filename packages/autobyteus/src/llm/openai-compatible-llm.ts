@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger.js';
+import { apiKeyFor } from '../settings/host-keys.js';
 import type { AutobyteusSettings } from '../settings/settings.js';
 import { buildChatRequestBody, type ChatRequestBody } from '../transport/chat-request.js';
 import type { ChatMessage, ChatRequestOptions, ChatResponse, ChatStreamChunk } from '../transport/chat-types.js';
@@ -34,7 +35,7 @@ export class OpenAICompatibleLLM {
     this.transport = new OpenAICompatibleTransport({
       runtime: model.runtime,
       baseUrl: model.hostUrl,
-      apiKey: runtimeSettings?.apiKey,
+      apiKey: runtimeSettings && apiKeyFor(runtimeSettings, model.hostUrl, model.metadata.hostEntry),
       http: deps.http,
       requestTimeoutMs: deps.settings.requestTimeoutMs,
     });

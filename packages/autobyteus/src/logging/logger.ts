@@ -17,6 +17,7 @@ export interface Logger {
  */
 export const REDACTED_PATHS = [
   'apiKey',
+  'apiKeys',
   'authorization',
   'headers.authorization',
   'headers["x-api-key"]',
@@ -24,6 +25,11 @@ export const REDACTED_PATHS = [
   'prompt',
   'content',
   '*.apiKey',
+  '*.apiKeys',
+  'runtimes.*.apiKey',
+  'runtimes.*.apiKeys',
+  '*.runtimes.*.apiKey',
+  '*.runtimes.*.apiKeys',
   '*.messages',
   '*.content',
 ];

@@ -1,3 +1,4 @@
+import { createDnsResolver, type HostNameResolver } from '../discovery/dns-host-expansion.js';
 import { type DiscoveryOptions, discoverHosts, type HostProbeReport } from '../discovery/host-discovery.js';
 import type { HostHealth } from '../discovery/host-health.js';
 import type { LLMConfig } from '../llm/llm-config.js';
@@ -13,11 +14,13 @@ import { ModelRegistry } from './model-registry.js';
 export interface LLMFactoryOptions {
   /** Settings object, or input for `resolveSettings`. Default: read from the environment. */
   settings?: AutobyteusSettings | SettingsInput;
-  /** Runtime table; default: llama.cpp, MLX, LM Studio, Ollama. */
+  /** Runtime table; default: llama.cpp, MLX, LM Studio, Ollama, generic OpenAI-compatible. */
   runtimes?: RuntimeDescriptor[];
   logger?: Logger;
   /** Shared HTTP client; default: one built from the settings' timeouts. */
   http?: HttpClient;
+  /** Looks up `dns+` host entries; default: one asking the settings' `dnsServers` (else the system's). */
+  resolver?: HostNameResolver;
 }
 
 /** What a refresh changed, by model identifier. */
@@ -59,6 +62,7 @@ export class LLMFactory {
   readonly logger: Logger;
   private readonly runtimes: RuntimeDescriptor[];
   private readonly http: HttpClient;
+  private readonly resolver: HostNameResolver;
   private readonly ownsHttp: boolean;
   private registry = ModelRegistry.EMPTY;
   private initialized = false;
@@ -77,6 +81,7 @@ export class LLMFactory {
         queueTimeoutMs: this.settings.queueTimeoutMs,
         idleTimeoutMs: this.settings.idleTimeoutMs,
       });
+    this.resolver = options.resolver ?? createDnsResolver(this.settings.dnsServers, this.settings.discoveryTimeoutMs);
   }
 
   /** Runs discovery once; concurrent and later callers share that run. */
@@ -170,6 +175,7 @@ export class LLMFactory {
       http: this.http,
       logger: this.logger,
       only,
+      resolver: this.resolver,
     };
     const reports = await discoverHosts(discoveryOptions);
     const previous = this.registry;
@@ -218,6 +224,7 @@ function mergeReports(
     health.push({
       runtime: report.runtime,
       hostUrl: report.hostUrl,
+      ...(report.hostEntry ? { hostEntry: report.hostEntry } : {}),
       status: report.status,
       latencyMs: report.latencyMs,
       error: report.error,

@@ -95,7 +95,7 @@ export class LlamaCppModelProvider implements ModelProvider {
       http: ctx.http,
       baseUrl: ctx.hostUrl,
       runtime: this.runtime,
-      apiKey: ctx.runtimeSettings.apiKey,
+      apiKey: ctx.apiKey,
       signal: ctx.signal,
     };
     const [models, props] = await Promise.all([

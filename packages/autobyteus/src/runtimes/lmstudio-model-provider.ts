@@ -1,8 +1,7 @@
-import { LLMModel } from '../llm/llm-model.js';
 import { LLMProvider } from '../llm/llm-provider.js';
 import { LLMRuntime } from '../llm/llm-runtime.js';
 import type { HostDiscovery, ModelProvider, ProbeContext } from './model-provider.js';
-import { listOpenAIModels } from './openai-model-list.js';
+import { listOpenAIModels, modelsFromOpenAIList } from './openai-model-list.js';
 
 /** Discovers LM Studio hosts through their OpenAI-compatible `/v1/models`. */
 export class LMStudioModelProvider implements ModelProvider {
@@ -13,17 +12,7 @@ export class LMStudioModelProvider implements ModelProvider {
     return {
       status: 'up',
       warnings: [],
-      models: entries.map(
-        (entry) =>
-          new LLMModel({
-            name: entry.id,
-            value: entry.id,
-            provider: LLMProvider.LMSTUDIO,
-            runtime: LLMRuntime.LMSTUDIO,
-            hostUrl: ctx.hostUrl,
-            metadata: { ownedBy: entry.owned_by },
-          }),
-      ),
+      models: modelsFromOpenAIList(ctx, entries, this.runtime, LLMProvider.LMSTUDIO),
     };
   }
 }

@@ -19,7 +19,12 @@ export interface HostDiscovery {
 
 /** Everything a model provider needs to probe one host; discovery builds it per host. */
 export interface ProbeContext {
+  /** The host probed: a configured URL, or one address a `dns+` entry resolved to. */
   hostUrl: string;
+  /** The configured entry `hostUrl` came from (the `dns+` entry), or `hostUrl` itself. */
+  hostEntry: string;
+  /** The key for this host (`apiKeyFor`), sent as a bearer token; never logged. */
+  apiKey?: string;
   runtimeSettings: RuntimeSettings;
   settings: AutobyteusSettings;
   http: HttpClient;

@@ -2,7 +2,7 @@ import type { LLMConfig } from '../llm/llm-config.js';
 import type { LLMModel } from '../llm/llm-model.js';
 import { LLMProvider } from '../llm/llm-provider.js';
 import { LLMRuntime, type LocalRuntime } from '../llm/llm-runtime.js';
-import type { LLMDependencies, OpenAICompatibleLLM } from '../llm/openai-compatible-llm.js';
+import { type LLMDependencies, OpenAICompatibleLLM } from '../llm/openai-compatible-llm.js';
 import { LlamaCppLLM } from './llama-cpp-llm.js';
 import { LlamaCppModelProvider } from './llama-cpp-model-provider.js';
 import { LMStudioLLM } from './lmstudio-llm.js';
@@ -12,6 +12,7 @@ import { MLXModelProvider } from './mlx-model-provider.js';
 import type { ModelProvider } from './model-provider.js';
 import { OllamaLLM } from './ollama-llm.js';
 import { OllamaModelProvider } from './ollama-model-provider.js';
+import { OpenAICompatibleModelProvider } from './openai-compatible-model-provider.js';
 
 export type LLMClass = new (
   model: LLMModel,
@@ -61,6 +62,14 @@ export function defaultRuntimeTable(): RuntimeDescriptor[] {
       label: 'Ollama',
       modelProvider: new OllamaModelProvider(),
       llmClass: OllamaLLM,
+    },
+    {
+      runtime: LLMRuntime.OPENAI_COMPATIBLE,
+      provider: LLMProvider.OPENAI_COMPATIBLE,
+      label: 'OpenAI-compatible server',
+      modelProvider: new OpenAICompatibleModelProvider(),
+      // Nothing engine-specific to add: the request goes out exactly as the OpenAI API defines it.
+      llmClass: OpenAICompatibleLLM,
     },
   ];
 }

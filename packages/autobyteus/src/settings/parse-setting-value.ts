@@ -1,6 +1,8 @@
 import { homedir } from 'node:os';
 import { parseByteSize } from './byte-size.js';
+import { parseDnsServers } from './dns-servers.js';
 import { parseDuration } from './duration.js';
+import { formatHostKeys, parseHostKeys } from './host-keys.js';
 import { normalizeHostUrl } from './host-url.js';
 import type { SettingDefinition } from './setting-definitions.js';
 import { ValueRejected } from './value-rejected.js';
@@ -57,11 +59,17 @@ export function parseSettingValue(def: SettingDefinition, raw: unknown): Setting
         try {
           hosts.push(normalizeHostUrl(entry));
         } catch (error) {
-          throw new ValueRejected(`comma-separated http(s) URLs ("${entry}": ${(error as Error).message})`);
+          throw new ValueRejected(
+            `comma-separated http(s) or dns+http(s) URLs ("${entry}": ${(error as Error).message})`,
+          );
         }
       }
       return hosts;
     }
+    case 'host-keys':
+      return formatHostKeys(parseHostKeys(raw));
+    case 'dns-servers':
+      return parseDnsServers(raw).join(',');
     case 'args':
       return Array.isArray(raw) ? raw.map(String) : splitArgs(String(raw));
     case 'enum': {

@@ -6,9 +6,21 @@
  */
 /**
  * How a setting's text is read. `duration` (`30s`, `5m`, `1h30m`; negative = never) becomes milliseconds,
- * -1 for never; `bytes` (`8GB`, `512MiB`) becomes a number of bytes.
+ * -1 for never; `bytes` (`8GB`, `512MiB`) becomes a number of bytes. `host-keys` (`host=key,...` or a
+ * TOML table) and `dns-servers` (`ip[:port],...`) are checked and kept as normalised text.
  */
-export type SettingType = 'string' | 'boolean' | 'int' | 'hosts' | 'path' | 'enum' | 'args' | 'duration' | 'bytes';
+export type SettingType =
+  | 'string'
+  | 'boolean'
+  | 'int'
+  | 'hosts'
+  | 'path'
+  | 'enum'
+  | 'args'
+  | 'duration'
+  | 'bytes'
+  | 'host-keys'
+  | 'dns-servers';
 
 export interface SettingDefinition {
   env: string;
@@ -86,6 +98,37 @@ export const LIBRARY_SETTINGS = [
     type: 'hosts',
     input: 'ollamaHosts',
     description: 'Ollama base URLs (default http://localhost:11434; empty turns it off)',
+  },
+  {
+    env: 'OPENAI_COMPATIBLE_HOSTS',
+    toml: 'openai_compatible.hosts',
+    type: 'hosts',
+    input: 'openAICompatibleHosts',
+    description:
+      'base URLs of other OpenAI-compatible servers (vLLM, llama-swap, LiteLLM, LocalAI), listed by /v1/models',
+  },
+  {
+    env: 'OPENAI_COMPATIBLE_API_KEY',
+    toml: 'openai_compatible.api_key',
+    type: 'string',
+    secret: true,
+    input: 'openAICompatibleApiKey',
+    description: 'key sent to every OpenAI-compatible host without a key of its own',
+  },
+  {
+    env: 'OPENAI_COMPATIBLE_API_KEYS',
+    toml: 'openai_compatible.api_keys',
+    type: 'host-keys',
+    secret: true,
+    input: 'openAICompatibleApiKeys',
+    description: 'per-host keys as host=key,host2=key2 (a dns+ entry covers every address it resolves to)',
+  },
+  {
+    env: 'AUTOBYTEUS_DNS_SERVERS',
+    toml: 'discovery.dns_servers',
+    type: 'dns-servers',
+    input: 'dnsServers',
+    description: 'DNS servers for dns+http:// host entries, as ip[:port],... (default: the system resolvers)',
   },
   {
     env: 'AUTOBYTEUS_LOCAL_ENGINES',

@@ -2,6 +2,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LLMRuntime, type LocalRuntime } from '../llm/llm-runtime.js';
 import type { Logger } from '../logging/logger.js';
+import { parseDnsServers } from './dns-servers.js';
+import { parseHostKeys } from './host-keys.js';
 import { parseHostList } from './host-url.js';
 import { parseSettingValue, type SettingValue, ValueRejected } from './parse-setting-value.js';
 import {
@@ -16,8 +18,13 @@ import {
 export interface RuntimeSettings {
   enabled: boolean;
   hosts: string[];
-  /** Sent as `Authorization: Bearer <key>`. Never logged. */
+  /** Sent as `Authorization: Bearer <key>` to hosts without a key of their own. Never logged. */
   apiKey?: string;
+  /**
+   * Keys of single hosts, by normalised host entry (a `dns+` entry's key covers the addresses it resolves
+   * to); they win over `apiKey`. Read them through `apiKeyFor`. Never logged.
+   */
+  apiKeys?: Readonly<Record<string, string>>;
   /** llama.cpp: probe `/health` (and wait out 503 "loading") before listing models. */
   healthcheck: boolean;
 }
@@ -40,6 +47,8 @@ export interface AutobyteusSettings {
   requestTimeoutMs: number;
   /** Hugging Face hub cache folder scanned for MLX models. */
   huggingFaceCacheDir: string;
+  /** DNS servers (`ip[:port]`) that resolve `dns+http://` host entries; empty = the system's resolvers. */
+  dnsServers: string[];
 }
 
 /**
@@ -54,6 +63,13 @@ export interface SettingsInput {
   lmStudioHosts?: string | string[];
   lmStudioApiKey?: string;
   ollamaHosts?: string | string[];
+  /** Other OpenAI-compatible servers (vLLM, llama-swap, LiteLLM, LocalAI); none by default. */
+  openAICompatibleHosts?: string | string[];
+  openAICompatibleApiKey?: string;
+  /** Per-host keys: `host=key,host2=key2`, a list of such pairs, or `{ host: key }`. */
+  openAICompatibleApiKeys?: string | string[] | Record<string, string>;
+  /** DNS servers for `dns+http://` entries: `ip[:port],...` or a list. */
+  dnsServers?: string | string[];
   /** The rollout flag: turns on llama.cpp and MLX at their default hosts even when no hosts are set. */
   localEngines?: boolean;
   discoveryTimeoutMs?: number;
@@ -64,7 +80,8 @@ export interface SettingsInput {
   huggingFaceCacheDir?: string;
 }
 
-export const DEFAULT_HOSTS: Record<LocalRuntime, string> = {
+/** Where a runtime is looked for when its hosts are not set (runtimes without a default are off then). */
+export const DEFAULT_HOSTS: Partial<Record<LocalRuntime, string>> = {
   [LLMRuntime.LLAMA_CPP]: 'http://localhost:8000',
   [LLMRuntime.MLX]: 'http://localhost:8001',
   [LLMRuntime.LMSTUDIO]: 'http://localhost:1234',
@@ -129,7 +146,21 @@ function parseOrThrow(row: SettingDefinition, raw: unknown): SettingValue {
   try {
     return parseSettingValue(row, raw);
   } catch (error) {
-    if (error instanceof ValueRejected) throw new SettingsError(row.env, String(raw), error.message);
+    // A refused secret is not echoed: it may be the right key with a typo around it.
+    if (error instanceof ValueRejected)
+      throw new SettingsError(row.env, row.secret ? '(hidden)' : String(raw), error.message);
+    throw error;
+  }
+}
+
+/** Reads a structured input value with its setting's parser; a refusal becomes a `SettingsError` for `env`. */
+function parsedOrThrow<T>(env: LibrarySettingEnv, raw: unknown, parse: (raw: unknown) => T): T {
+  try {
+    return parse(raw);
+  } catch (error) {
+    if (error instanceof ValueRejected) {
+      throw new SettingsError(env, librarySetting(env).secret ? '(hidden)' : String(raw), error.message);
+    }
     throw error;
   }
 }
@@ -152,7 +183,8 @@ export function resolveSettings(input: SettingsInput = {}, logger?: Logger): Aut
     enabledByDefault: boolean,
   ): { enabled: boolean; hosts: string[] } => {
     if (value === undefined) {
-      return { enabled: enabledByDefault, hosts: enabledByDefault ? [DEFAULT_HOSTS[runtime]] : [] };
+      const fallback = enabledByDefault ? DEFAULT_HOSTS[runtime] : undefined;
+      return { enabled: fallback !== undefined, hosts: fallback ? [fallback] : [] };
     }
     const parsed = parseHostList(value);
     for (const bad of parsed.invalid) {
@@ -165,6 +197,15 @@ export function resolveSettings(input: SettingsInput = {}, logger?: Logger): Aut
   const mlx = runtimeHosts('MLX_HOSTS', LLMRuntime.MLX, input.mlxHosts, localEngines);
   const lmStudio = runtimeHosts('LMSTUDIO_HOSTS', LLMRuntime.LMSTUDIO, input.lmStudioHosts, true);
   const ollama = runtimeHosts('OLLAMA_HOSTS', LLMRuntime.OLLAMA, input.ollamaHosts, true);
+  const openAICompatible = runtimeHosts(
+    'OPENAI_COMPATIBLE_HOSTS',
+    LLMRuntime.OPENAI_COMPATIBLE,
+    input.openAICompatibleHosts,
+    false,
+  );
+  const keys = input.openAICompatibleApiKeys;
+  const openAICompatibleKeys =
+    keys === undefined ? undefined : parsedOrThrow('OPENAI_COMPATIBLE_API_KEYS', keys, parseHostKeys);
   return {
     runtimes: {
       [LLMRuntime.LLAMA_CPP]: {
@@ -175,6 +216,12 @@ export function resolveSettings(input: SettingsInput = {}, logger?: Logger): Aut
       [LLMRuntime.MLX]: { ...mlx, healthcheck: true },
       [LLMRuntime.LMSTUDIO]: { ...lmStudio, apiKey: input.lmStudioApiKey, healthcheck: true },
       [LLMRuntime.OLLAMA]: { ...ollama, healthcheck: true },
+      [LLMRuntime.OPENAI_COMPATIBLE]: {
+        ...openAICompatible,
+        apiKey: input.openAICompatibleApiKey,
+        apiKeys: openAICompatibleKeys,
+        healthcheck: true,
+      },
     },
     discoveryTimeoutMs: timeout('AUTOBYTEUS_DISCOVERY_TIMEOUT_MS', input.discoveryTimeoutMs),
     connectTimeoutMs: timeout('AUTOBYTEUS_CONNECT_TIMEOUT_MS', input.connectTimeoutMs),
@@ -182,5 +229,7 @@ export function resolveSettings(input: SettingsInput = {}, logger?: Logger): Aut
     idleTimeoutMs: timeout('AUTOBYTEUS_IDLE_TIMEOUT_MS', input.idleTimeoutMs),
     requestTimeoutMs: timeout('AUTOBYTEUS_REQUEST_TIMEOUT_MS', input.requestTimeoutMs),
     huggingFaceCacheDir: input.huggingFaceCacheDir ?? join(homedir(), '.cache', 'huggingface', 'hub'),
+    dnsServers:
+      input.dnsServers === undefined ? [] : parsedOrThrow('AUTOBYTEUS_DNS_SERVERS', input.dnsServers, parseDnsServers),
   };
 }

@@ -12,7 +12,7 @@ export interface RecordedRequest {
 
 export type StubHandler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
 
-/** A real HTTP server on 127.0.0.1 that answers by route; unknown routes get 404. */
+/** A real HTTP server (on 127.0.0.1 unless told otherwise) that answers by route; unknown routes get 404. */
 export interface StubEngine {
   url: string;
   port: number;
@@ -22,7 +22,16 @@ export interface StubEngine {
   close(): Promise<void>;
 }
 
-export async function startStubEngine(routes: Record<string, StubHandler>): Promise<StubEngine> {
+/** Where a stub listens: another loopback address (127.0.0.2, `::1`) or a fixed port, e.g. a pool's shared one. */
+export interface StubListen {
+  host?: string;
+  port?: number;
+}
+
+export async function startStubEngine(
+  routes: Record<string, StubHandler>,
+  listen: StubListen = {},
+): Promise<StubEngine> {
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
@@ -46,10 +55,14 @@ export async function startStubEngine(routes: Record<string, StubHandler>): Prom
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = listen.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port ?? 0, host, resolve);
+  });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     requests,
     openSockets: () => sockets.size,
