@@ -9,6 +9,7 @@ import { isLoopback, resolveApiToken } from '../http/api-token.js';
 import { buildApp } from '../http/server-app.js';
 import { KnownModelNames } from '../metrics/known-model-names.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
+import { createDispatcher } from '../routing/pool-dispatcher.js';
 import type { ModelServer } from '../serving/model-server.js';
 import { startModelServer } from '../serving/start-model-server.js';
 import { SERVER_VERSION } from '../version.js';
@@ -49,30 +50,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   for (const warning of config.warnings) logger.warn(warning);
   const token = resolveApiToken({ configured: v.AUTOBYTEUS_API_TOKEN, listenHost: host, home: config.home });
 
-  // Managed engines first: their default models are preloaded, every other local model loads on
-  // its first request. The factory covers the configured hosts only.
-  const supervisor = new EngineSupervisor();
-  const uninstallExitHandlers = supervisor.installExitHandlers(process, { exitAfterSignal: false });
-  let models: ModelServer | undefined;
-  if (wantsAnyManaged(config)) {
-    models = await startModelServer({ config, logger, store: EngineManifestStore.forHome(config.home), supervisor });
-  } else {
-    logger.info(
-      v.LLM_HOST_MANAGEMENT === 'external'
-        ? 'LLM_HOST_MANAGEMENT=external: using the configured hosts only'
-        : 'no managed engines; using the configured hosts',
-    );
-  }
-
   const factory = createFactory(config, logger);
-  await factory.ensureInitialized();
-  for (const h of factory.getHostHealth()) {
-    logger.info(
-      { runtime: h.runtime, host: h.hostUrl, status: h.status, models: h.modelCount, error: h.error },
-      'host',
-    );
-  }
-
   // Only names the server knows become metric labels: the hosts' models, the configured names and
   // aliases, and the local models on disk.
   const knownModels = new KnownModelNames(
@@ -83,12 +61,44 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     ],
     { onError: (error) => logger.warn({ err: error }, 'could not list the models for metric labels') },
   );
-  await knownModels.refresh();
   const metrics = new ServerMetrics({ isKnownModel: (name) => knownModels.has(name) });
 
+  // Managed engines first: their default models are preloaded, every other local model loads on
+  // its first request. The factory covers the configured hosts only.
+  const supervisor = new EngineSupervisor();
+  const uninstallExitHandlers = supervisor.installExitHandlers(process, { exitAfterSignal: false });
+  let models: ModelServer | undefined;
+  if (wantsAnyManaged(config)) {
+    models = await startModelServer({
+      config,
+      logger,
+      store: EngineManifestStore.forHome(config.home),
+      supervisor,
+      metrics,
+    });
+  } else {
+    logger.info(
+      v.LLM_HOST_MANAGEMENT === 'external'
+        ? 'LLM_HOST_MANAGEMENT=external: using the configured hosts only'
+        : 'no managed engines; using the configured hosts',
+    );
+  }
+
+  await factory.ensureInitialized();
+  for (const h of factory.getHostHealth()) {
+    logger.info(
+      { runtime: h.runtime, host: h.hostUrl, status: h.status, models: h.modelCount, error: h.error },
+      'host',
+    );
+  }
+
+  await knownModels.refresh();
+
+  const dispatcher = createDispatcher(config, factory, metrics);
   const app = buildApp({
     factory,
     metrics,
+    dispatcher,
     config,
     logger,
     managed: supervisorStates(supervisor),
@@ -101,7 +111,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : v.AUTOBYTEUS_PORT;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const monitor = new HealthMonitor(factory, v.AUTOBYTEUS_HEALTH_INTERVAL_MS, logger);
+  const monitor = new HealthMonitor(factory, v.AUTOBYTEUS_HEALTH_INTERVAL_MS, logger, () => {
+    for (const h of factory.getHostHealth()) {
+      metrics.hostState(h.runtime, h.hostUrl, h.status === 'up', dispatcher.breaker(h.runtime, h.hostUrl).state);
+    }
+  });
   monitor.start();
   logger.info({ url, auth: token.token ? 'bearer token' : 'none (loopback)' }, 'autobyteus-server listening');
 

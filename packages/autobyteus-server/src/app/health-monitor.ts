@@ -17,6 +17,8 @@ export class HealthMonitor {
     private readonly factory: LLMFactory,
     private readonly intervalMs: number,
     private readonly logger: Logger,
+    /** Called after every refresh (metrics read the new host health). */
+    private readonly onRefresh?: () => void,
   ) {}
 
   start(): void {
@@ -45,6 +47,7 @@ export class HealthMonitor {
   private refresh(): void {
     this.running = this.factory
       .reinitialize()
+      .then(() => this.onRefresh?.())
       .catch((error: unknown) => this.logger.error({ err: error }, 'background health refresh failed'))
       .finally(() => {
         this.running = undefined;

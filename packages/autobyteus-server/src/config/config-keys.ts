@@ -87,6 +87,49 @@ const SERVER_KEYS = [
     description: 'an idle keep-alive client connection is closed after this long',
   },
   {
+    env: 'AUTOBYTEUS_MAX_QUEUE',
+    toml: 'routing.max_queue',
+    type: 'int',
+    min: 0,
+    default: '512',
+    description: 'requests that may wait per model pool when every host slot is busy (then 503 + Retry-After)',
+  },
+  {
+    env: 'AUTOBYTEUS_QUEUE_WAIT_MS',
+    toml: 'routing.queue_wait_ms',
+    type: 'int',
+    min: 1,
+    default: '120000',
+    unit: 'milliseconds',
+    description: 'longest a queued request waits for a free host slot',
+  },
+  {
+    env: 'AUTOBYTEUS_FAILOVER_ATTEMPTS',
+    toml: 'routing.failover_attempts',
+    type: 'int',
+    min: 1,
+    max: 16,
+    default: '3',
+    description: 'hosts tried for one request when a host fails before its first byte',
+  },
+  {
+    env: 'AUTOBYTEUS_BREAKER_FAILURES',
+    toml: 'routing.breaker_failures',
+    type: 'int',
+    min: 1,
+    default: '3',
+    description: 'failures in a row that take a host out of its pools (circuit breaker opens)',
+  },
+  {
+    env: 'AUTOBYTEUS_BREAKER_COOLDOWN_MS',
+    toml: 'routing.breaker_cooldown_ms',
+    type: 'int',
+    min: 1,
+    default: '10000',
+    unit: 'milliseconds',
+    description: 'time an open breaker keeps a host out before one probe request',
+  },
+  {
     env: 'AUTOBYTEUS_KEEP_ALIVE',
     toml: 'server.keep_alive',
     type: 'duration',
@@ -152,6 +195,13 @@ const SERVER_KEYS = [
     description: 'extra llama-server arguments for the managed engine',
   },
   {
+    env: 'LLAMACPP_RPC_SERVERS',
+    toml: 'llama_cpp.rpc_servers',
+    type: 'args',
+    description:
+      'llama.cpp RPC workers (host:port, comma-separated; `autobyteus-server worker`) the managed llama-server spreads each model over (--rpc)',
+  },
+  {
     env: 'LLAMACPP_MODELS_MAX',
     toml: 'llama_cpp.models_max',
     type: 'int',
@@ -186,6 +236,16 @@ const SERVER_KEYS = [
     toml: 'llama_cpp.build_cache',
     type: 'path',
     description: 'folder that keeps llama.cpp source builds for reuse (default $AUTOBYTEUS_HOME/cache/llama-builds)',
+  },
+  // worker
+  {
+    env: 'AUTOBYTEUS_WORKER_PORT',
+    toml: 'worker.port',
+    type: 'int',
+    min: 1,
+    max: 65535,
+    default: '50052',
+    description: "port `autobyteus-server worker` runs llama.cpp's RPC server on",
   },
   // MLX
   {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { modelView } from '../app/model-view.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { listEngines, type ManagedEngineStates } from '../engines/engine-inventory.js';
+import type { PoolDispatcher } from '../routing/pool-dispatcher.js';
 import type { ModelServer } from '../serving/model-server.js';
 import { localModelView, registerLocalModelRoutes } from './local-model-routes.js';
 import { openAIError } from './openai-error.js';
@@ -16,6 +17,8 @@ export interface AdminDeps {
   models?: ModelServer;
   startedAt: number;
   version: string;
+  /** Routing state per host (circuit breakers, requests in flight). */
+  dispatcher?: PoolDispatcher;
 }
 
 /** `/api/*`: health, models, engines, reload, and the local models' ps/load/unload/delete. */
@@ -24,7 +27,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     status: 'ok',
     version: deps.version,
     uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-    hosts: deps.factory.getHostHealth(),
+    hosts: deps.factory.getHostHealth().map((h) => {
+      const key = `${h.runtime}@${h.hostUrl}`;
+      if (!deps.dispatcher) return h;
+      return {
+        ...h,
+        breaker: deps.dispatcher.breaker(h.runtime, h.hostUrl).status(),
+        inFlight: deps.dispatcher.load(key),
+      };
+    }),
   }));
 
   app.get('/api/models', async () => ({

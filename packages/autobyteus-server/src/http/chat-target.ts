@@ -1,25 +1,25 @@
-import type { LLMFactory, LLMModel } from 'autobyteus';
-import { resolveModel } from '../app/model-resolution.js';
+import type { LLMFactory } from 'autobyteus';
+import { findPool, type ModelPool } from '../routing/model-pools.js';
 import type { ModelServingError } from '../serving/model-errors.js';
 import type { ModelServer } from '../serving/model-server.js';
 import type { ServableModel } from '../serving/servable-models.js';
 import { type OpenAIErrorBody, openAIError, withoutLocalDetails } from './openai-error.js';
 
-/** Where a request for a model name goes: a local model the server runs itself, or a model on a host. */
-export type ChatTarget = { kind: 'local'; model: ServableModel } | { kind: 'remote'; model: LLMModel };
+/** Where a request for a model name goes: a local model the server runs itself, or the pool of hosts serving it. */
+export type ChatTarget = { kind: 'local'; model: ServableModel } | { kind: 'pool'; pool: ModelPool };
 
 /**
- * The target `name` refers to: a local model (id, file stem, catalog name, alias) first, else a model
- * discovered on a configured host (identifier or unique name). Throws `AmbiguousModelError`.
+ * The target `name` refers to: a local model (id, file stem, catalog name, alias) first, else every
+ * configured host serving a model of that name (an identifier pins one host). Throws `AmbiguousModelError`.
  */
 export async function findChatTarget(
-  deps: { factory: LLMFactory; models?: ModelServer },
+  deps: { factory: LLMFactory; models?: ModelServer; aliases: Readonly<Record<string, readonly string[]>> },
   name: string,
 ): Promise<ChatTarget | undefined> {
   const local = deps.models ? await deps.models.find(name) : undefined;
   if (local) return { kind: 'local', model: local };
-  const remote = resolveModel(deps.factory, name);
-  return remote ? { kind: 'remote', model: remote } : undefined;
+  const pool = findPool(deps.factory, name, deps.aliases);
+  return pool ? { kind: 'pool', pool } : undefined;
 }
 
 /** The OpenAI error body of a serving failure (load failed, does not fit, busy, ambiguous). */

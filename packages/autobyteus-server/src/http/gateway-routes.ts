@@ -1,10 +1,12 @@
-import { type LLMFactory, type LLMModel, parseDuration, ValueRejected } from 'autobyteus';
+import { type LLMFactory, parseDuration, ValueRejected } from 'autobyteus';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
+import type { PoolDispatcher } from '../routing/pool-dispatcher.js';
 import { ModelServingError } from '../serving/model-errors.js';
 import type { ModelLease, ModelServer } from '../serving/model-server.js';
-import { forward } from './chat-forward.js';
+import { forward, type UpstreamSource } from './chat-forward.js';
 import { type ChatTarget, findChatTarget, servingErrorBody } from './chat-target.js';
 import { startLoadingComments } from './loading-comments.js';
 import { listGatewayModels } from './model-listing.js';
@@ -31,6 +33,14 @@ export interface GatewayDeps {
   factory: LLMFactory;
   /** The server's own local models, loaded on demand (absent when no engine is managed). */
   models?: ModelServer;
+  /** Places requests for the configured hosts' models on the hosts of their pool. */
+  dispatcher: PoolDispatcher;
+  /** Hosts tried for one request before giving up (`AUTOBYTEUS_FAILOVER_ATTEMPTS`). */
+  failoverAttempts: number;
+  /** Request metrics (`GET /metrics`). */
+  metrics?: ServerMetrics;
+  /** Aliases from config.toml, by model name. */
+  aliases: Readonly<Record<string, readonly string[]>>;
   logger: Logger;
   logPrompts: boolean;
   startedAt: number;
@@ -97,6 +107,10 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
           ),
         );
     }
+    const measure = deps.metrics?.requestStarted({
+      model: target.kind === 'local' ? target.model.id : target.pool.name,
+      pool: target.kind === 'local' ? target.model.id : target.pool.name,
+    });
     const controller = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) controller.abort();
@@ -119,6 +133,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
         lease = await acquiring;
       } catch (error) {
         stopComments?.();
+        measure?.finished('error');
         if (!(error instanceof ModelServingError)) throw error;
         request.log.error({ model: local.id, code: error.code }, printable(error.message, 2000));
         const errorBody = withRequestId(servingErrorBody(error), request.id);
@@ -131,14 +146,31 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
       stopComments?.();
       if (controller.signal.aborted) {
         lease.release();
+        measure?.finished('aborted');
         return reply;
       }
     }
-    const model = lease ? lease.instance.llmModel() : (target.model as LLMModel);
+    const held = lease;
+    const pool = target.kind === 'pool' ? target.pool : undefined;
+    const source: UpstreamSource = held
+      ? { attempts: 1, next: async () => ({ model: held.instance.llmModel(), release: () => {} }) }
+      : {
+          attempts: deps.failoverAttempts,
+          next: (tried, signal) =>
+            deps.dispatcher.acquire(pool?.name ?? body.model, pool?.members ?? [], tried, signal),
+        };
     try {
-      return await forward(request, reply, { deps, model, body, controller, arrived, loadingStream });
+      return await forward(request, reply, {
+        deps,
+        source,
+        body,
+        controller,
+        arrived,
+        loadingStream,
+        ...(measure ? { measure } : {}),
+      });
     } finally {
-      lease?.release();
+      held?.release();
     }
   });
 }

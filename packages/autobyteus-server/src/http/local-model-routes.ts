@@ -140,7 +140,7 @@ export function registerLocalModelRoutes(app: FastifyInstance, deps: LocalModelD
       if (!model) return notFound(reply, request.params.name);
       const loaded = deps.models?.ps().some((m) => m.id === model.id) ?? false;
       if (loaded && !force) throw new ModelLoadedError(model.id);
-      const unloaded = loaded ? await (deps.models as ModelServer).unload(model.id, 'model removed') : false;
+      const unloaded = loaded ? await (deps.models as ModelServer).unload(model.id, 'requested') : false;
       const removed = await removeLocalModel(deps.config, model);
       request.log.info({ model: model.id, kind: removed.kind, unloaded }, 'model removed');
       return { deleted: true, id: model.id, kind: removed.kind, unloaded };

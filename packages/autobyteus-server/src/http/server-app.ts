@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import type { ManagedEngineStates } from '../engines/engine-inventory.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
+import { createDispatcher, type PoolDispatcher } from '../routing/pool-dispatcher.js';
 import type { ModelServer } from '../serving/model-server.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import {
@@ -29,6 +30,8 @@ export interface AppDeps {
   managed: ManagedEngineStates;
   /** The server's local models, loaded on demand. */
   models?: ModelServer;
+  /** Routing over the hosts' pools (default: one made from the configuration). */
+  dispatcher?: PoolDispatcher;
   /** Required bearer token; undefined = open (loopback without a configured token). */
   apiToken?: string;
   version: string;
@@ -101,8 +104,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get('/api/openapi.json', async () => openApiDocument(deps.version));
   registerMetricsRoutes(app, { metrics });
+  const dispatcher = deps.dispatcher ?? createDispatcher(deps.config, deps.factory, metrics);
   registerAdminRoutes(app, {
     factory: deps.factory,
+    dispatcher,
     ...(deps.models ? { models: deps.models } : {}),
     config: deps.config,
     managed: deps.managed,
@@ -115,6 +120,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logger: deps.logger,
     logPrompts: deps.config.values.LOG_PROMPTS,
     startedAt,
+    dispatcher,
+    metrics,
+    failoverAttempts: deps.config.values.AUTOBYTEUS_FAILOVER_ATTEMPTS,
+    aliases: Object.fromEntries(Object.entries(deps.config.models).map(([name, settings]) => [name, settings.alias])),
   });
   return app;
 }

@@ -5,6 +5,7 @@ import type { EngineSupervisor } from '../engines/process/engine-supervisor.js';
 import type { EngineName } from '../engines/specs/engine-name.js';
 import { ENGINE_SPECS } from '../engines/specs/engine-spec.js';
 import { isProcessAlive } from '../io/process-liveness.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { fetchEngineFacts } from './engine-facts.js';
 import { availableMemoryBytes, estimateGgufMemory, estimateMlxMemory, type MemoryEstimate } from './memory-estimate.js';
 import {
@@ -27,6 +28,9 @@ import { describeInstance, type LoadedModelView, type ModelState } from './serve
  */
 export const LLAMA_FALLBACK_CONTEXT = 4096;
 
+/** Why a model stopped being loaded (a fixed set: it is a metric label). */
+export type UnloadReason = 'idle' | 'evicted' | 'requested' | 'exited' | 'shutdown' | 'load_failed';
+
 /** Starts tried when the engine finds its port taken at bind time. */
 const LAUNCH_ATTEMPTS = 3;
 /** How llama-server and uvicorn (mlx_lm.server) say their port is taken. */
@@ -41,6 +45,8 @@ export interface ModelServerDeps {
   programs: Partial<Record<EngineName, string>>;
   /** The models on disk now (`listServableModels`). */
   listModels: () => Promise<ServableModel[]>;
+  /** Told of loads and unloads (`GET /metrics`). */
+  metrics?: Pick<ServerMetrics, 'modelLoaded' | 'modelLoadFailed' | 'modelUnloaded'>;
   /** Memory the system can give now (default: MemAvailable). */
   availableMemory?: () => number;
   now?: () => number;
@@ -151,7 +157,7 @@ export class ModelServer {
   }
 
   /** Unloads `id` now (stops its engine); false when it was not loaded. Waits for a load in progress. */
-  async unload(id: string, why = 'unload requested'): Promise<boolean> {
+  async unload(id: string, why: UnloadReason = 'requested'): Promise<boolean> {
     const instance = this.instances.get(id);
     if (!instance) return false;
     await instance.ready.catch(() => undefined);
@@ -169,7 +175,7 @@ export class ModelServer {
     if (this.timer) clearTimeout(this.timer);
     const all = [...this.instances.values()];
     this.instances.clear();
-    await Promise.all(all.map((i) => this.stopInstance(i, 'server stopping')));
+    await Promise.all(all.map((i) => this.stopInstance(i, 'shutdown')));
   }
 
   // ---- loading ---------------------------------------------------------------------------------
@@ -230,19 +236,21 @@ export class ModelServer {
     this.log.info({ model: model.id, evict, estimateBytes: estimate.totalBytes }, 'loading model');
     // Every waiter sees the same typed error; the bookkeeping happens once, here.
     instance.ready = (async () => {
-      await Promise.all(victims.map((v) => this.stopInstance(v, `evicted for ${model.id}`)));
+      await Promise.all(victims.map((v) => this.stopInstance(v, 'evicted')));
       await this.launch(instance, program);
     })().catch(async (error: unknown) => {
       if (this.instances.get(model.id) === instance) this.instances.delete(model.id);
       const reason = (error as Error).message;
       this.failures.set(model.id, reason);
-      await this.stopInstance(instance, 'load failed');
+      this.deps.metrics?.modelLoadFailed(model.id, model.engine);
+      await this.stopInstance(instance, 'load_failed');
       this.notify();
       throw new ModelLoadError(model.id, ENGINE_SPECS[model.engine].displayName, reason);
     });
     await instance.ready;
     instance.state = 'loaded';
     instance.loadedAt = this.now();
+    this.deps.metrics?.modelLoaded(model.id, model.engine, (instance.loadedAt - instance.loadStartedAt) / 1000);
     this.log.info(
       { model: model.id, port: instance.port, loadMs: instance.loadedAt - instance.loadStartedAt },
       'model loaded',
@@ -299,7 +307,7 @@ export class ModelServer {
       if (status.state === 'failed' && this.instances.get(instance.id) === instance && instance.state === 'loaded') {
         this.instances.delete(instance.id);
         this.failures.set(instance.id, status.lastError ?? 'engine failed');
-        void this.stopInstance(instance, 'engine failed');
+        void this.stopInstance(instance, 'exited');
         this.notify();
       }
     });
@@ -321,14 +329,17 @@ export class ModelServer {
     return wanted === model.path || wanted === model.id;
   }
 
-  private async stopInstance(instance: ModelInstance, why: string): Promise<void> {
+  private async stopInstance(instance: ModelInstance, why: UnloadReason): Promise<void> {
     const engine = instance.engine;
     if (engine) {
       await engine.stop().catch((error: unknown) => this.log.warn({ err: error, model: instance.id }, 'stop failed'));
       this.deps.supervisor.remove(engine);
     }
     if (instance.port !== undefined) this.ports[instance.model.engine].release(instance.port);
-    if (instance.state === 'loaded') this.log.info({ model: instance.id, why }, 'model unloaded');
+    if (instance.state === 'loaded') {
+      this.log.info({ model: instance.id, why }, 'model unloaded');
+      this.deps.metrics?.modelUnloaded(instance.id, instance.model.engine, why);
+    }
   }
 
   private estimate(model: ServableModel): MemoryEstimate {
@@ -364,7 +375,7 @@ export class ModelServer {
       [...this.instances.values()].map((i) => i.toScheduler()),
       this.now(),
     );
-    await Promise.all(due.map((id) => this.unload(id, 'keep-alive expired')));
+    await Promise.all(due.map((id) => this.unload(id, 'idle')));
     this.schedule();
   }
 

@@ -6,6 +6,7 @@ import type { EngineManifestStore } from '../engines/manifest/engine-manifest-st
 import type { EngineSupervisor } from '../engines/process/engine-supervisor.js';
 import type { EngineName } from '../engines/specs/engine-name.js';
 import { engineSpecs } from '../engines/specs/engine-spec.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { GgufHeaderCache } from './gguf-header-cache.js';
 import { ModelServer } from './model-server.js';
 import { listServableModels, type ServableModel } from './servable-models.js';
@@ -38,6 +39,7 @@ export async function startModelServer(context: {
   logger: Logger;
   store: EngineManifestStore;
   supervisor: EngineSupervisor;
+  metrics?: ServerMetrics;
 }): Promise<ModelServer | undefined> {
   const { config, logger, store, supervisor } = context;
   const programs: Partial<Record<EngineName, string>> = {};
@@ -65,6 +67,7 @@ export async function startModelServer(context: {
     logger,
     supervisor,
     programs,
+    ...(context.metrics ? { metrics: context.metrics } : {}),
     listModels: () => listServableModels(config, engines, headers),
   });
   const onDisk = await listServableModels(config, engines, headers);

@@ -7,7 +7,7 @@ import { type RunningEngine, startLlamaServer } from '../support/real-engines.js
 // but the first waits for the slot with no bytes on the wire. Waiting is not silence.
 let engine: RunningEngine;
 let factory: LLMFactory;
-const IDLE_MS = 400;
+const IDLE_MS = 1_000;
 const STREAMS = 4;
 
 beforeAll(async () => {
