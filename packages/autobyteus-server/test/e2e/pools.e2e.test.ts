@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { startDnsServer, type TestDnsServer } from '../../../autobyteus/test/support/dns-server.js';
 import { loadFixture } from '../../../autobyteus/test/support/fixtures.js';
 import { type RunningEngine, startLlamaServer } from '../../../autobyteus/test/support/real-engines.js';
 import {
@@ -7,6 +8,7 @@ import {
   respond,
   type StubEngine,
   type StubHandler,
+  type StubListen,
   startStubEngine,
 } from '../../../autobyteus/test/support/stub-engine.js';
 import { parseMetrics, samples, sampleValue } from '../support/prometheus-text.js';
@@ -23,23 +25,33 @@ const chatStream = loadFixture('llama-cpp', 'chat-stream');
 let server: ServerProcess | undefined;
 const stubs: StubEngine[] = [];
 const engines: RunningEngine[] = [];
+let dns: TestDnsServer | undefined;
 afterEach(async () => {
   await server?.stop();
   server = undefined;
+  await dns?.close();
+  dns = undefined;
   await Promise.all(stubs.splice(0).map((s) => s.close()));
   await Promise.all(engines.splice(0).map((e) => e.stop()));
 });
 
 /** A stub llama-server with `slots` slots whose chat is `chat` (default: the recorded stream, paced). */
-async function stubHost(slots: number, chat: () => StubHandler = () => replay(chatStream, { eventDelayMs: 20 })) {
+async function stubHost(
+  slots: number,
+  chat: () => StubHandler = () => replay(chatStream, { eventDelayMs: 20 }),
+  listen: StubListen = {},
+) {
   const propsBody = JSON.parse(props.response.body);
   propsBody.total_slots = slots;
-  const stub = await startStubEngine({
-    '/health': replay(health),
-    '/v1/models': replay(models),
-    '/props': respond(200, 'application/json', JSON.stringify(propsBody)),
-    'POST /v1/chat/completions': (req, res, body) => chat()(req, res, body),
-  });
+  const stub = await startStubEngine(
+    {
+      '/health': replay(health),
+      '/v1/models': replay(models),
+      '/props': respond(200, 'application/json', JSON.stringify(propsBody)),
+      'POST /v1/chat/completions': (req, res, body) => chat()(req, res, body),
+    },
+    listen,
+  );
   stubs.push(stub);
   return stub;
 }
@@ -201,5 +213,42 @@ hosts = ""
     for (const answer of answers.filter((a) => a.status === 200)) expect((await readStream(answer)).done).toBe(true);
     const metrics = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
     expect(sampleValue(metrics, 'autobyteus_requests_total', { model: NAME, outcome: 'rejected' })).toBe(3);
+  }, 120_000);
+
+  it('follows a DNS name (a headless Service): pods it answers join the pool, pods it drops leave', async () => {
+    const first = await stubHost(1, undefined, { host: '127.0.0.2' });
+    const second = await stubHost(1, undefined, { host: '127.0.0.3', port: first.port });
+    dns = await startDnsServer({ 'llama.test.svc': { a: ['127.0.0.2', '127.0.0.3'] } });
+    server = await startServerProcess(
+      tempHome(`
+[server]
+port = 0
+health_interval_ms = 300
+[llama_cpp]
+hosts = ["dns+http://llama.test.svc:${first.port}"]
+[lmstudio]
+hosts = ""
+[ollama]
+hosts = ""
+`),
+      [],
+      { AUTOBYTEUS_DNS_SERVERS: dns.address },
+    );
+    await Promise.all(Array.from({ length: 8 }, () => chat(server?.url as string).then(readStream)));
+    expect(chats(first)).toBeGreaterThan(0);
+    expect(chats(second)).toBeGreaterThan(0);
+
+    dns.setRecords('llama.test.svc', { a: ['127.0.0.3'] });
+    const deadline = Date.now() + 20_000;
+    const hostsNow = async () =>
+      ((await (await fetch(`${server?.url}/api/health`)).json()).hosts as Array<{ hostUrl: string }>).map(
+        (h) => h.hostUrl,
+      );
+    while ((await hostsNow()).includes(first.url) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await hostsNow()).not.toContain(first.url);
+    const before = chats(first);
+    for (let i = 0; i < 6; i++) expect((await readStream(await chat(server.url))).done).toBe(true);
+    expect(chats(first)).toBe(before);
   }, 120_000);
 });
