@@ -32,5 +32,6 @@ for built in "$COLD"/llama-server-*; do
 done
 rm -rf "$COLD"
 STEPS="llama extra-models" bash scripts/prepare-test-engines.sh
+bash scripts/install-deploy-tools.sh  # helm + kubernetes-validate for test/deploy (the tests also run it)
 npx vitest run --exclude "$UP_TEST"
 exit "$up_status"
