@@ -41,7 +41,12 @@ export type { HostDiscovery, HostStatus, ModelProvider, ProbeContext } from './r
 export { OllamaLLM } from './runtimes/ollama-llm.js';
 export { OllamaModelProvider } from './runtimes/ollama-model-provider.js';
 export { OpenAICompatibleModelProvider } from './runtimes/openai-compatible-model-provider.js';
-export { defaultRuntimeTable, type LLMClass, type RuntimeDescriptor } from './runtimes/runtime-table.js';
+export {
+  defaultRuntimeTable,
+  type ForwardedEndpoint,
+  type LLMClass,
+  type RuntimeDescriptor,
+} from './runtimes/runtime-table.js';
 export { BYTE_SIZE_EXPECTED, formatByteSize, parseByteSize } from './settings/byte-size.js';
 export { DNS_SERVERS_EXPECTED, parseDnsServers } from './settings/dns-servers.js';
 export { DURATION_EXPECTED, DURATION_NEVER, formatDuration, parseDuration } from './settings/duration.js';
@@ -81,7 +86,7 @@ export type {
   ToolChoice,
   ToolDefinition,
 } from './transport/chat-types.js';
-export { HttpClient, type HttpClientOptions } from './transport/http-client.js';
+export { HttpClient, type HttpClientOptions, HttpResponse } from './transport/http-client.js';
 export {
   ContextOverflowError,
   EngineConnectionError,

@@ -3,8 +3,8 @@ import { apiKeyFor } from '../settings/host-keys.js';
 import type { AutobyteusSettings } from '../settings/settings.js';
 import { buildChatRequestBody, type ChatRequestBody } from '../transport/chat-request.js';
 import type { ChatMessage, ChatRequestOptions, ChatResponse, ChatStreamChunk } from '../transport/chat-types.js';
-import type { HttpClient } from '../transport/http-client.js';
-import { OpenAICompatibleTransport } from '../transport/openai-compatible-transport.js';
+import type { HttpClient, HttpResponse } from '../transport/http-client.js';
+import { forwardToEngine, OpenAICompatibleTransport } from '../transport/openai-compatible-transport.js';
 import { type LLMConfig, mergeConfig } from './llm-config.js';
 import type { LLMModel } from './llm-model.js';
 import type { LocalRuntime } from './llm-runtime.js';
@@ -67,6 +67,16 @@ export class OpenAICompatibleLLM {
   /** Non-streamed counterpart of `streamRequest`. */
   async completeRequest(body: Record<string, unknown>, signal?: AbortSignal): Promise<ChatResponse> {
     return this.transport.complete(this.adaptRequest(this.forwardedBody(body, false)), signal);
+  }
+
+  /**
+   * Forwards a client's request body to another endpoint of this model's engine (`/v1/completions`,
+   * `/v1/embeddings`, `/v1/responses`, `/v1/messages`, ...), with `model` set to this model's value,
+   * and returns the open response for the caller to relay byte for byte. Throws the typed error for
+   * a connection failure or a 5xx answer; a 4xx answer is returned as it is.
+   */
+  forwardRequest(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<HttpResponse> {
+    return forwardToEngine(this.transport.options, path, { ...body, model: this.model.value }, signal);
   }
 
   private forwardedBody(body: Record<string, unknown>, stream: boolean): ChatRequestBody {

@@ -31,7 +31,21 @@ export interface RuntimeDescriptor {
   label: string;
   modelProvider: ModelProvider;
   llmClass: LLMClass;
+  /**
+   * OpenAI/Anthropic endpoints beyond chat completions the engine serves itself, so a gateway can
+   * pass requests for them through (`/v1/embeddings` on llama-server needs `--embeddings`).
+   */
+  endpoints: readonly ForwardedEndpoint[];
 }
+
+/** Endpoints a gateway may forward to an engine as they are. */
+export type ForwardedEndpoint =
+  | '/v1/completions'
+  | '/v1/embeddings'
+  | '/v1/responses'
+  | '/v1/messages'
+  | '/v1/messages/count_tokens'
+  | '/v1/rerank';
 
 export function defaultRuntimeTable(): RuntimeDescriptor[] {
   return [
@@ -41,6 +55,14 @@ export function defaultRuntimeTable(): RuntimeDescriptor[] {
       label: 'llama.cpp (llama-server)',
       modelProvider: new LlamaCppModelProvider(),
       llmClass: LlamaCppLLM,
+      endpoints: [
+        '/v1/completions',
+        '/v1/embeddings',
+        '/v1/responses',
+        '/v1/messages',
+        '/v1/messages/count_tokens',
+        '/v1/rerank',
+      ],
     },
     {
       runtime: LLMRuntime.MLX,
@@ -48,6 +70,8 @@ export function defaultRuntimeTable(): RuntimeDescriptor[] {
       label: 'MLX (mlx_lm.server)',
       modelProvider: new MLXModelProvider(),
       llmClass: MLXLLM,
+      // mlx_lm.server 0.32: chat and text completions only.
+      endpoints: ['/v1/completions'],
     },
     {
       runtime: LLMRuntime.LMSTUDIO,
@@ -55,6 +79,7 @@ export function defaultRuntimeTable(): RuntimeDescriptor[] {
       label: 'LM Studio',
       modelProvider: new LMStudioModelProvider(),
       llmClass: LMStudioLLM,
+      endpoints: ['/v1/completions', '/v1/embeddings', '/v1/responses'],
     },
     {
       runtime: LLMRuntime.OLLAMA,
@@ -62,6 +87,7 @@ export function defaultRuntimeTable(): RuntimeDescriptor[] {
       label: 'Ollama',
       modelProvider: new OllamaModelProvider(),
       llmClass: OllamaLLM,
+      endpoints: ['/v1/completions', '/v1/embeddings'],
     },
     {
       runtime: LLMRuntime.OPENAI_COMPATIBLE,
@@ -70,6 +96,7 @@ export function defaultRuntimeTable(): RuntimeDescriptor[] {
       modelProvider: new OpenAICompatibleModelProvider(),
       // Nothing engine-specific to add: the request goes out exactly as the OpenAI API defines it.
       llmClass: OpenAICompatibleLLM,
+      endpoints: ['/v1/completions', '/v1/embeddings', '/v1/responses'],
     },
   ];
 }

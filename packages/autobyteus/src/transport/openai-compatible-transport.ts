@@ -105,6 +105,45 @@ export class OpenAICompatibleTransport {
   }
 }
 
+/**
+ * Sends `body` to another endpoint of the engine (`/v1/completions`, `/v1/embeddings`,
+ * `/v1/messages`, ...) and hands back the open response for the caller to relay as it is. A status
+ * of 500 or more (or a failure to connect) throws the typed error, so a gateway can try another host
+ * before anything was sent to its client; a 4xx answer is returned, since the engine's own error body
+ * is what the client should see.
+ */
+export async function forwardToEngine(
+  options: TransportOptions,
+  path: string,
+  body: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<HttpResponse> {
+  const streaming = body.stream === true;
+  const context: RequestContext = {
+    runtime: options.runtime,
+    host: options.baseUrl,
+    endpoint: `POST ${path}`,
+    ...(typeof body.model === 'string' ? { model: body.model } : {}),
+  };
+  const response = await options.http.open({
+    method: 'POST',
+    url: options.baseUrl + path,
+    context,
+    headers: {
+      'content-type': 'application/json',
+      accept: streaming ? 'text/event-stream' : 'application/json',
+      ...authHeaders(options.apiKey),
+    },
+    body: JSON.stringify(body),
+    signal,
+    totalTimeoutMs: options.requestTimeoutMs,
+    // A non-streamed answer arrives all at once: waiting for headers is the whole generation.
+    ...(streaming ? {} : { queueTimeoutMs: options.requestTimeoutMs || undefined }),
+  });
+  if (response.status >= 500) throw errorFromResponse(context, response.status, await response.text(1024 * 1024));
+  return response;
+}
+
 async function assertEventStream(response: HttpResponse, context: RequestContext): Promise<void> {
   if (response.status >= 400) {
     throw errorFromResponse(context, response.status, await response.text(1024 * 1024));

@@ -103,13 +103,15 @@ async function startEngine(
 }
 
 /** Starts the test suite's real llama-server with SmolLM2 on a free loopback port and waits for `/health` 200. */
-export async function startLlamaServer(options: { apiKey?: string; contextSize?: number; extraArgs?: string[] } = {}) {
+export async function startLlamaServer(
+  options: { apiKey?: string; contextSize?: number; extraArgs?: string[]; alias?: string } = {},
+) {
   const port = await freePort();
   const args = [
     '-m',
     smolLmGguf(),
     '--alias',
-    'SmolLM2-135M-Instruct',
+    options.alias ?? 'SmolLM2-135M-Instruct',
     '--host',
     '127.0.0.1',
     '--port',

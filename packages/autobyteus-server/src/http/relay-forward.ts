@@ -1,0 +1,90 @@
+import type { ForwardedEndpoint } from 'autobyteus';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  elapsedMs,
+  hostFault,
+  markDown,
+  OVERHEAD_HEADER,
+  openWithFailover,
+  relayFailure,
+  type UpstreamJob,
+} from './failover.js';
+import { rewriteJsonModel, SseModelRewriter } from './model-field-rewriter.js';
+
+/** Largest non-streamed answer relayed (embeddings of a big batch are the large case). */
+const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
+
+/** A request for an endpoint the engine serves itself. */
+export interface RelayJob extends UpstreamJob {
+  endpoint: ForwardedEndpoint;
+  body: Record<string, unknown> & { model: string };
+}
+
+/**
+ * Passes a request through to the engine's own endpoint (`/v1/completions`, `/v1/embeddings`,
+ * `/v1/responses`, `/v1/messages`, ...) on the first host of the pool that answers, and relays the
+ * engine's bytes: status, content type and body, with only the `model` field set back to the name the
+ * client asked for. Streams are cut at event boundaries, never parsed; failover, abort, the overhead
+ * header and metrics are the chat route's.
+ */
+export async function relay(request: FastifyRequest, reply: FastifyReply, job: RelayJob): Promise<FastifyReply> {
+  const { deps, body, controller, measure } = job;
+  const opened = await openWithFailover(request, reply, { ...job, promptLog: body }, (llm) =>
+    llm.forwardRequest(job.endpoint, body, controller.signal),
+  );
+  if (!opened.ok) return opened.reply;
+  const { lease, value: response } = opened;
+  measure?.firstToken();
+  const res = reply.raw;
+  const streaming = response.contentType.includes('text/event-stream');
+  try {
+    if (!streaming) {
+      const text = await response.text(MAX_WHOLE_BYTES);
+      lease.release(response.status < 400 ? 'ok' : 'neutral');
+      measure?.finished(response.status < 400 ? 'ok' : 'error', { host: lease.model.hostUrl });
+      const payload = response.status < 400 ? rewriteJsonModel(text, body.model) : text;
+      if (job.loadingStream) {
+        // The stream was opened while the model loaded: the engine's answer goes out as one event.
+        res.end(`data: ${payload.replace(/\n/g, ' ')}\n\n`);
+        return reply;
+      }
+      return reply
+        .code(response.status)
+        .header('content-type', response.contentType || 'application/json')
+        .header(OVERHEAD_HEADER, elapsedMs(job.arrived).toFixed(3))
+        .send(payload);
+    }
+    if (!job.loadingStream) {
+      reply.hijack();
+      res.writeHead(response.status, {
+        'content-type': response.contentType,
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-request-id': request.id,
+        [OVERHEAD_HEADER]: elapsedMs(job.arrived).toFixed(3),
+      });
+    }
+    const rewriter = new SseModelRewriter(body.model);
+    for await (const chunk of response.chunks()) {
+      const out = rewriter.push(chunk.toString('utf8'));
+      if (out && !res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end(rewriter.flush());
+    lease.release('ok');
+    measure?.finished('ok', { host: lease.model.hostUrl });
+  } catch (error) {
+    response.dispose();
+    measure?.finished(controller.signal.aborted ? 'aborted' : 'error', { host: lease.model.hostUrl });
+    if (controller.signal.aborted) {
+      lease.release('neutral');
+      res.destroy();
+      return reply;
+    }
+    lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
+    markDown(deps, lease.model, error);
+    const { status, body: errorBody } = relayFailure(request, error);
+    if (!reply.sent && !res.headersSent) return reply.code(status).send(errorBody);
+    res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+  }
+  return reply;
+}
