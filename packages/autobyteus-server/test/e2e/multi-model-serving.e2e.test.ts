@@ -210,7 +210,8 @@ describe('every local model is servable on demand (real llama-server, three GGUF
     // From this request on, C stays loaded for 2 s of idleness; B keeps the server-wide -1 (never).
     await chatOk(server.url, C, { keep_alive: '2s' });
     await eventually(async () => !(await ps(server?.url as string)).some((m) => m.id === C), 'the 2 s keep-alive');
-    expect(alive(tiny.pid as number)).toBe(false);
+    // Unloading takes the model out of ps first, then stops its engine (SIGTERM, then SIGKILL after 5 s).
+    await eventually(() => !alive(tiny.pid as number), 'the unloaded engine to exit');
     expect((await ps(server.url)).map((m) => m.id)).toEqual([B]);
     expect((await listed(server.url)).find((m) => m.id === C)?.status?.value).toBe('available');
   }, 180_000);
