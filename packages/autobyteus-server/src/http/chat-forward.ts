@@ -1,5 +1,6 @@
-import type { ChatResponse, ChatStreamChunk } from 'autobyteus';
+import { type ChatResponse, type ChatStreamChunk, type HttpResponse, StreamInterruptedError } from 'autobyteus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HostLease } from '../routing/pool-dispatcher.js';
 import { BatchedWriter } from './batched-writer.js';
 import {
   elapsedMs,
@@ -11,6 +12,7 @@ import {
   type UpstreamJob,
 } from './failover.js';
 import { encodeCompletion, OpenAIChunkEncoder } from './openai-chunk-encoder.js';
+import { pipeEvents } from './relay-forward.js';
 
 export { OVERHEAD_HEADER, type UpstreamSource } from './failover.js';
 
@@ -25,7 +27,11 @@ export interface ForwardJob extends UpstreamJob {
 
 type FirstAnswer =
   | { kind: 'whole'; answer: ChatResponse }
-  | { kind: 'stream'; stream: AsyncGenerator<ChatStreamChunk>; first: IteratorResult<ChatStreamChunk> };
+  | { kind: 'stream'; stream: AsyncGenerator<ChatStreamChunk>; first: IteratorResult<ChatStreamChunk> }
+  /** The engine's own stream, relayed as bytes (`chatStreamPassThrough` engines), its first bytes read. */
+  | { kind: 'bytes'; response: HttpResponse; chunks: AsyncGenerator<Buffer>; first: IteratorResult<Buffer> };
+
+const CHAT_PATH = '/v1/chat/completions';
 
 /**
  * Sends a chat request through the library's transport to the first host of `source` that answers
@@ -36,12 +42,25 @@ type FirstAnswer =
 export async function forward(request: FastifyRequest, reply: FastifyReply, job: ForwardJob): Promise<FastifyReply> {
   const { deps, body, controller, arrived, measure } = job;
   const res = reply.raw;
+  const passThrough = new Set<string>(
+    deps.factory
+      .getRuntimes()
+      .filter((row) => row.chatStreamPassThrough)
+      .map((row) => row.runtime),
+  );
   const opened = await openWithFailover<FirstAnswer>(
     request,
     reply,
     { ...job, promptLog: body.messages },
-    async (llm) => {
+    async (llm, model) => {
       if (!body.stream) return { kind: 'whole', answer: await llm.completeRequest(body, controller.signal) };
+      if (passThrough.has(model.runtime)) {
+        // Any 4xx throws too, so context overflow and the like keep the gateway's error shapes.
+        const response = await llm.forwardRequest(CHAT_PATH, body, controller.signal, 'all');
+        const chunks = response.chunks();
+        // Headers alone do not count as output: a host that dies before its first event fails over.
+        return { kind: 'bytes', response, chunks, first: await chunks.next() };
+      }
       const stream = llm.streamRequest(body, controller.signal);
       // Wait for the engine's first chunk: errors before any token still get a proper status code.
       return { kind: 'stream', stream, first: await stream.next() };
@@ -59,7 +78,6 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, job:
     return reply.header(OVERHEAD_HEADER, (elapsedMs(arrived) + elapsedMs(started)).toFixed(3)).send(payload);
   }
 
-  const encoder = new OpenAIChunkEncoder(body.model, body.stream_options?.include_usage === true);
   const dispatched = elapsedMs(arrived);
   const firstAt = performance.now();
   if (!job.loadingStream) {
@@ -72,6 +90,8 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, job:
       [OVERHEAD_HEADER]: (dispatched + (performance.now() - firstAt)).toFixed(3),
     });
   }
+  if (value.kind === 'bytes') return relayChatBytes(request, reply, job, lease, value);
+  const encoder = new OpenAIChunkEncoder(body.model, body.stream_options?.include_usage === true);
   const out = new BatchedWriter(res);
   const write = (text: string) => out.write(text);
   let tokens = 0;
@@ -104,6 +124,49 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, job:
     const { body: errorBody } = relayFailure(request, error);
     await out.flush();
     // Same shape llama-server uses: an error event, then the stream closes without [DONE].
+    res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+  }
+  return reply;
+}
+
+/**
+ * The fast path: the engine's chat stream relayed byte for byte (model field rewritten), with the
+ * normalised path's guarantees kept: a stream cut before `[DONE]` ends with an error event, the host
+ * is marked down, a client that goes away aborts the engine.
+ */
+async function relayChatBytes(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  job: ForwardJob,
+  lease: HostLease,
+  opened: { response: HttpResponse; chunks: AsyncGenerator<Buffer>; first: IteratorResult<Buffer> },
+): Promise<FastifyReply> {
+  const { deps, controller, measure } = job;
+  const { response } = opened;
+  const res = reply.raw;
+  let events = 0;
+  try {
+    const piped = await pipeEvents(opened, res, job.body.model);
+    events = piped.events;
+    if (!piped.sawDone) {
+      throw new StreamInterruptedError(response.context, 'stream ended before [DONE]', {
+        hint: 'the engine closed the connection early; check its log',
+      });
+    }
+    res.end();
+    lease.release('ok');
+    measure?.finished('ok', { host: lease.model.hostUrl, tokens: events });
+  } catch (error) {
+    response.dispose();
+    measure?.finished(controller.signal.aborted ? 'aborted' : 'error', { host: lease.model.hostUrl, tokens: events });
+    if (controller.signal.aborted) {
+      lease.release('neutral');
+      res.destroy();
+      return reply;
+    }
+    lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
+    markDown(deps, lease.model, error);
+    const { body: errorBody } = relayFailure(request, error);
     res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
   }
   return reply;

@@ -1,4 +1,5 @@
-import type { ForwardedEndpoint } from 'autobyteus';
+import type { ServerResponse } from 'node:http';
+import type { ForwardedEndpoint, HttpResponse } from 'autobyteus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   elapsedMs,
@@ -10,6 +11,48 @@ import {
   type UpstreamJob,
 } from './failover.js';
 import { rewriteJsonModel, SseModelRewriter } from './model-field-rewriter.js';
+
+/** What {@link pipeEvents} saw of a relayed stream. */
+export interface PipedStream {
+  /** The stream ended with `data: [DONE]`. */
+  sawDone: boolean;
+  /** SSE events relayed (about one per token for a chat stream). */
+  events: number;
+}
+
+/**
+ * Copies an engine's SSE body to the client as it arrives, with only the `model` field set back to
+ * `model` (see {@link SseModelRewriter}); waits for `drain` when the client reads slowly. Leaves the
+ * response open. Throws the transport's typed error when the engine's stream breaks.
+ */
+export async function pipeEvents(
+  source: HttpResponse | { chunks: AsyncGenerator<Buffer>; first: IteratorResult<Buffer> },
+  res: ServerResponse,
+  model: string,
+): Promise<PipedStream> {
+  const rewriter = new SseModelRewriter(model);
+  let events = 0;
+  let tail = '';
+  const chunks = 'first' in source ? source.chunks : source.chunks();
+  const head = 'first' in source ? [source.first] : [];
+  const all = async function* () {
+    for (const first of head) if (!first.done) yield first.value;
+    for await (const chunk of chunks) yield chunk;
+  };
+  for await (const chunk of all()) {
+    const out = rewriter.push(chunk.toString('utf8'));
+    if (!out) continue;
+    for (let i = out.indexOf('\n\n'); i !== -1; i = out.indexOf('\n\n', i + 2)) events++;
+    tail = (tail + out).slice(-32);
+    if (!res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
+  }
+  const rest = rewriter.flush();
+  if (rest) {
+    tail = (tail + rest).slice(-32);
+    res.write(rest);
+  }
+  return { sawDone: tail.trimEnd().endsWith('data: [DONE]'), events };
+}
 
 /** Largest non-streamed answer relayed (embeddings of a big batch are the large case). */
 const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
@@ -64,12 +107,8 @@ export async function relay(request: FastifyRequest, reply: FastifyReply, job: R
         [OVERHEAD_HEADER]: elapsedMs(job.arrived).toFixed(3),
       });
     }
-    const rewriter = new SseModelRewriter(body.model);
-    for await (const chunk of response.chunks()) {
-      const out = rewriter.push(chunk.toString('utf8'));
-      if (out && !res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
-    }
-    res.end(rewriter.flush());
+    await pipeEvents(response, res, body.model);
+    res.end();
     lease.release('ok');
     measure?.finished('ok', { host: lease.model.hostUrl });
   } catch (error) {

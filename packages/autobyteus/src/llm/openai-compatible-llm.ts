@@ -75,8 +75,13 @@ export class OpenAICompatibleLLM {
    * and returns the open response for the caller to relay byte for byte. Throws the typed error for
    * a connection failure or a 5xx answer; a 4xx answer is returned as it is.
    */
-  forwardRequest(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<HttpResponse> {
-    return forwardToEngine(this.transport.options, path, { ...body, model: this.model.value }, signal);
+  forwardRequest(
+    path: string,
+    body: Record<string, unknown>,
+    signal?: AbortSignal,
+    throwOn: 'server' | 'all' = 'server',
+  ): Promise<HttpResponse> {
+    return forwardToEngine(this.transport.options, path, { ...body, model: this.model.value }, signal, throwOn);
   }
 
   private forwardedBody(body: Record<string, unknown>, stream: boolean): ChatRequestBody {

@@ -36,6 +36,11 @@ export interface RuntimeDescriptor {
    * pass requests for them through (`/v1/embeddings` on llama-server needs `--embeddings`).
    */
   endpoints: readonly ForwardedEndpoint[];
+  /**
+   * The engine's chat stream is already what OpenAI clients read (reasoning as `reasoning_content`,
+   * usage when asked, `[DONE]`), so a gateway may relay its bytes instead of re-encoding each token.
+   */
+  chatStreamPassThrough?: boolean;
 }
 
 /** Endpoints a gateway may forward to an engine as they are. */
@@ -63,6 +68,7 @@ export function defaultRuntimeTable(): RuntimeDescriptor[] {
         '/v1/messages/count_tokens',
         '/v1/rerank',
       ],
+      chatStreamPassThrough: true,
     },
     {
       runtime: LLMRuntime.MLX,

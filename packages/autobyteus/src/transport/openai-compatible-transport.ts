@@ -117,6 +117,8 @@ export async function forwardToEngine(
   path: string,
   body: Record<string, unknown>,
   signal?: AbortSignal,
+  /** `all`: a 4xx throws its typed error too (a gateway keeping its own error shapes). */
+  throwOn: 'server' | 'all' = 'server',
 ): Promise<HttpResponse> {
   const streaming = body.stream === true;
   const context: RequestContext = {
@@ -140,7 +142,9 @@ export async function forwardToEngine(
     // A non-streamed answer arrives all at once: waiting for headers is the whole generation.
     ...(streaming ? {} : { queueTimeoutMs: options.requestTimeoutMs || undefined }),
   });
-  if (response.status >= 500) throw errorFromResponse(context, response.status, await response.text(1024 * 1024));
+  if (response.status >= (throwOn === 'all' ? 400 : 500)) {
+    throw errorFromResponse(context, response.status, await response.text(1024 * 1024));
+  }
   return response;
 }
 
