@@ -16,7 +16,8 @@
 # The product's home is $AUTOBYTEUS_TEST_CACHE/home (default ~/.cache/autobyteus-test/home), its
 # llama.cpp build cache $AUTOBYTEUS_TEST_CACHE/build-cache. The stable paths the tests use are
 # symlinks into that home:
-#   llama-server/            -> the active llama-cpp version folder (bin/llama-server)
+#   llama-server/            -> the active llama-cpp version folder (bin/llama-server, llama-quantize,
+#                               ggml-rpc-server)
 #   models/SmolLM2-135M-Instruct.Q4_1.gguf -> the pulled model
 #   models/SmolLM2-135M-Instruct.Q4_0.gguf, models/tiny-random-llama.gguf   (made here)
 #   gguf-venv/                the venv make-tiny-gguf.py runs in
@@ -87,16 +88,23 @@ drop_old_builds() {
   rm -rf "$CACHE"/work-*
 }
 
+# True when a llama-server bin folder also has llama-quantize and the RPC server (ggml-rpc-server,
+# rpc-server in older llama.cpp), which the tests use.
+has_llama_extras() {
+  [[ -x "$1/llama-quantize" ]] && { [[ -x "$1/ggml-rpc-server" ]] || [[ -x "$1/rpc-server" ]]; }
+}
+
 setup_llama() {
   drop_old_builds
   local binary
   binary="$(active_path llama-cpp)"
-  if [[ -n "$binary" ]] && "$binary" --version >/dev/null 2>&1 && [[ -x "$(dirname "$binary")/llama-quantize" ]]; then
+  if [[ -n "$binary" ]] && "$binary" --version >/dev/null 2>&1 && has_llama_extras "$(dirname "$binary")"; then
     log "llama-server installed at $binary"
   else
-    # An install made before the product built llama-quantize is replaced in place (--force replaces
-    # even the active version; one rebuild, since the build cache key changed with it).
-    [[ -n "$binary" ]] && log "no runnable llama-server with llama-quantize at $binary: reinstalling"
+    # An install made before the product built llama-quantize and the RPC server is replaced in
+    # place (--force replaces even the active version; one rebuild, since the build cache key
+    # changed with them).
+    [[ -n "$binary" ]] && log "no runnable llama-server with llama-quantize and the RPC server at $binary: reinstalling"
 
     log "installing llama-server through the product: engines install llama-cpp --source $LLAMA_SOURCE"
     log "(a cold build takes minutes on 2 cores; the build cache at $BUILD_CACHE makes it a copy afterwards)"
@@ -106,6 +114,8 @@ setup_llama() {
     [[ -n "$binary" ]] || die "engines install llama-cpp succeeded but no llama-cpp version is active"
   fi
   "$binary" --version >/dev/null 2>&1 || die "installed llama-server does not run: $binary --version"
+  has_llama_extras "$(dirname "$binary")" \
+    || die "llama-quantize or the RPC server did not build from $LLAMA_SOURCE beside $binary: see the install's warning"
   # <version>/bin/llama-server -> the version folder.
   link "$(dirname "$(dirname "$binary")")" "$CACHE/llama-server"
 }

@@ -10,6 +10,7 @@ import { registerModelsCommands } from './models-commands.js';
 import { registerReloadCommand } from './reload-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerUpCommand } from './up-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 const program = new Command('autobyteus-server')
   .description(
@@ -30,6 +31,7 @@ registerUpCommand(program);
 registerReloadCommand(program);
 registerChatCommand(program);
 registerConfigCommand(program);
+registerWorkerCommand(program);
 
 // `--config` works after any command too (`serve --config f`), not only before it.
 const addConfigOption = (command: Command): void => {

@@ -13,6 +13,7 @@ import {
   OWNED_ENV_PREFIXES,
 } from './config-keys.js';
 import { isTomlTable, type ModelSettings, parseModelSettings } from './model-settings.js';
+import { VALUE_CHECKS } from './value-checks.js';
 
 /** Where a value came from, highest precedence first. */
 export type ValueSource = 'command line' | 'environment' | '.env' | 'config.toml' | 'default';
@@ -158,7 +159,9 @@ export function loadServerConfig(options: LoadConfigOptions = {}): ServerConfig 
     if (!found) return { key, value: undefined, source: undefined };
     const [source, raw] = found;
     try {
-      return { key, value: parseSettingValue(key, raw), source };
+      const value = parseSettingValue(key, raw);
+      const check = VALUE_CHECKS[key.env];
+      return { key, value: check ? check(value) : value, source };
     } catch (error) {
       if (!(error instanceof ValueRejected)) throw error;
       issues.push({

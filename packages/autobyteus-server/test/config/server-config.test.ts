@@ -141,6 +141,7 @@ describe('config check (CLI)', () => {
       ['reload'],
       ['chat'],
       ['config', 'check'],
+      ['worker'],
     ]) {
       const help = await runCli([...command, '--help'], cleanEnv(home));
       expect(help.code, command.join(' ')).toBe(0);

@@ -35,7 +35,7 @@ describe('build progress', () => {
 });
 
 describe('build cache key', () => {
-  it('is sha256(identity|flags|cpu line|targets), the targets being llama-server and llama-quantize', () => {
+  it('is sha256(identity|flags|cpu line|targets), the targets being llama-server, llama-quantize and rpc-server', () => {
     const flags = LLAMA_BASE_CMAKE_FLAGS.join(' ');
     const shell = (format: string, ...extra: string[]) =>
       execFileSync(
@@ -46,16 +46,21 @@ describe('build cache key', () => {
         ],
         { encoding: 'utf8' },
       ).trim();
-    expect(LLAMA_BUILD_TARGETS).toEqual(['llama-server', 'llama-quantize']);
-    expect(buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS)).toBe(shell('%s|%s|%s|%s', '"llama-server llama-quantize"'));
-    // The key before llama-quantize was built: such an entry (no llama-quantize) is never a hit.
+    expect(LLAMA_BUILD_TARGETS).toEqual(['llama-server', 'llama-quantize', 'rpc-server']);
+    expect(buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS)).toBe(
+      shell('%s|%s|%s|%s', '"llama-server llama-quantize rpc-server"'),
+    );
+    // The keys before llama-quantize and the RPC server were built: such entries are never a hit.
     expect(buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS)).not.toBe(shell('%s|%s|%s'));
+    expect(buildCacheKey('3.21.1', LLAMA_BASE_CMAKE_FLAGS)).not.toBe(
+      shell('%s|%s|%s|%s', '"llama-server llama-quantize"'),
+    );
     expect(cpuModelLine()).not.toMatch(/\n/);
   });
 });
 
 describe('installFromSource (tiny fake CMake project for the mechanics)', () => {
-  it('builds llama-server and llama-quantize out of tree, streams output and progress, installs both in bin/', async () => {
+  it('builds llama-server, llama-quantize and the RPC server out of tree, streams output and progress, installs them in bin/', async () => {
     const { store, folders } = engineHome();
     const src = fakeCmakeProject();
     const lines: string[] = [];
@@ -74,15 +79,22 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
       origin: `checkout ${src}`,
     });
     expect(readdirSync(installed.dir).sort()).toEqual(['bin', 'install.json']);
-    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual(['llama-quantize', 'llama-server']);
+    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual([
+      'ggml-rpc-server',
+      'llama-quantize',
+      'llama-server',
+    ]);
     expect((await readLlamaServerVersion(installed.path)).output).toContain('backend: cuda');
+    expect(lines).toContain(
+      `building llama-server, llama-quantize, ggml-rpc-server with ${[...FLAGS, '-DGGML_CUDA=ON'].join(' ')}`,
+    );
     expect(lines.some((l) => /Build files have been written/.test(l))).toBe(true);
     expect(lines.some((l) => /other-tool/.test(l))).toBe(false);
     expect(lines.some((l) => /^warning:/.test(l))).toBe(false);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe(1);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
-    expect(readdirSync(src).sort()).toEqual(['CMakeLists.txt', 'other.c', 'quantize.c', 'server.c']);
+    expect(readdirSync(src).sort()).toEqual(['CMakeLists.txt', 'other.c', 'quantize.c', 'server.c', 'tools']);
     expect(folders('llama-cpp')).toEqual(['b7-abc1234']);
   }, 60_000);
 
@@ -98,7 +110,11 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
       onOutput: (l) => lines.push(l),
     });
     const key = buildCacheKey(`bundle:${bundle.commit}`, FLAGS);
-    expect(readdirSync(join(cachedBuildDir(cache, key), 'bin')).sort()).toEqual(['llama-quantize', 'llama-server']);
+    expect(readdirSync(join(cachedBuildDir(cache, key), 'bin')).sort()).toEqual([
+      'ggml-rpc-server',
+      'llama-quantize',
+      'llama-server',
+    ]);
     expect(lines).toContain(`stored the build in ${cache}`);
 
     // An exact node-llama-cpp version is a cache key known before fetching: a hit needs no npm at all.
@@ -114,7 +130,11 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
     });
     expect(installed.version).toBe('b9-abc1234');
     expect(again).toEqual([`reusing the cached build ${join(cachedBuildDir(cache, npmKey), 'bin')}`]);
-    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual(['llama-quantize', 'llama-server']);
+    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual([
+      'ggml-rpc-server',
+      'llama-quantize',
+      'llama-server',
+    ]);
   }, 60_000);
 
   it('installs llama-server without llama-quantize, with a warning, when only llama-quantize fails to build', async () => {
@@ -132,17 +152,31 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
       onProgress: (f) => progress.push(f),
     });
     expect(installed).toMatchObject({ version: 'b7-abc1234', active: true });
-    expect(readdirSync(join(installed.dir, 'bin'))).toEqual(['llama-server']);
+    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual(['ggml-rpc-server', 'llama-server']);
     expect(await readLlamaServerVersion(installed.path)).toMatchObject({ version: 'b7-abc1234' });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^llama-quantize did not build; installing llama-server without it:\n/);
     expect(warnings[0]).toMatch(/quantize\.c/);
-    expect(lines).toContain('building llama-server alone: llama-quantize did not build');
+    expect(lines).toContain('building llama-server, llama-quantize, ggml-rpc-server one by one: not all of them built');
     expect(progress.at(-1)).toBe(1);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
   }, 60_000);
 
-  it('warns (as an output line by default) when a reused cached build has no llama-quantize', async () => {
+  it('installs llama-server and llama-quantize without the RPC server, with a warning, when only it fails to build', async () => {
+    const { store } = engineHome();
+    const warnings: string[] = [];
+    const installed = await installFromSource({
+      store,
+      source: { kind: 'checkout', path: fakeCmakeProject({ brokenRpc: true }) },
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual(['llama-quantize', 'llama-server']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^ggml-rpc-server did not build; installing llama-server without it:\n/);
+    expect(warnings[0]).toMatch(/rpc-server\.c/);
+  }, 60_000);
+
+  it('warns (as an output line by default) when a reused cached build has no llama-quantize or no RPC server', async () => {
     const first = engineHome();
     const cache = emptyBuildCache();
     const bundle = fixtureBundle();
@@ -161,8 +195,20 @@ describe('installFromSource (tiny fake CMake project for the mechanics)', () => 
       buildCacheDir: cache,
       onOutput: (l) => lines.push(l),
     });
-    expect(readdirSync(join(installed.dir, 'bin'))).toEqual(['llama-server']);
+    expect(readdirSync(join(installed.dir, 'bin')).sort()).toEqual(['ggml-rpc-server', 'llama-server']);
     expect(lines).toContain('warning: the cached build has no llama-quantize (it did not build from this source)');
+    expect(lines.filter((l) => l.startsWith('warning:'))).toHaveLength(1);
+
+    rmSync(join(cachedBuildDir(cache, key), 'bin', 'ggml-rpc-server'));
+    const third = engineHome();
+    const more: string[] = [];
+    await installFromSource({
+      store: third.store,
+      source: { kind: 'bundle', path: bundle.path },
+      buildCacheDir: cache,
+      onOutput: (l) => more.push(l),
+    });
+    expect(more).toContain('warning: the cached build has no rpc-server (it did not build from this source)');
   }, 60_000);
 
   it('reports a failed build with the compiler error and leaves nothing installed', async () => {
@@ -254,7 +300,14 @@ describe('installFromSource from each source kind, cold', () => {
     });
     expect(installed.entry.origin).toBe(`checkout ${repo.dir}`);
     await expectActiveAndRunning(home, 'b9-abc1234');
-    expect(readdirSync(repo.dir).sort()).toEqual(['.git', 'CMakeLists.txt', 'other.c', 'quantize.c', 'server.c']);
+    expect(readdirSync(repo.dir).sort()).toEqual([
+      '.git',
+      'CMakeLists.txt',
+      'other.c',
+      'quantize.c',
+      'server.c',
+      'tools',
+    ]);
   }, 60_000);
 
   it('npm: a package that does not exist is npm\'s own error, not "npm is not on PATH"', async () => {

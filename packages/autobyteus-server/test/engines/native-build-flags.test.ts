@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nativeBuildSafetyFlags } from '../../src/engines/install/cmake-build.js';
+import { LLAMA_BASE_CMAKE_FLAGS, nativeBuildSafetyFlags } from '../../src/engines/install/cmake-build.js';
 
 const cpuinfo = (flags: string) => `processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: ${flags}\n\n`;
 
@@ -16,5 +16,20 @@ describe('native llama.cpp builds never use AMX', () => {
     expect(nativeBuildSafetyFlags(cpuinfo('fpu sse avx2 avx512f'))).toEqual([]);
     expect(nativeBuildSafetyFlags('Features\t: fp asimd\n')).toEqual([]);
     expect(nativeBuildSafetyFlags('')).toEqual([]);
+  });
+});
+
+describe('the base llama.cpp build flags', () => {
+  it('are these, in this order (the order is part of the build cache key), with the RPC backend on', () => {
+    expect(LLAMA_BASE_CMAKE_FLAGS).toEqual([
+      '-DCMAKE_BUILD_TYPE=Release',
+      '-DLLAMA_BUILD_TESTS=OFF',
+      '-DLLAMA_BUILD_EXAMPLES=OFF',
+      '-DLLAMA_USE_PREBUILT_UI=OFF',
+      '-DLLAMA_BUILD_WEBUI=OFF',
+      '-DGGML_NATIVE=ON',
+      '-DBUILD_SHARED_LIBS=OFF',
+      '-DGGML_RPC=ON',
+    ]);
   });
 });

@@ -54,6 +54,72 @@ export function runCli(
   });
 }
 
+/** A long-running CLI command (`serve`, `worker`) started by {@link startCliProcess}. */
+export interface CliProcess {
+  child: ChildProcess;
+  /** What its output matched when it was ready. */
+  ready: RegExpExecArray;
+  /** Everything it printed (stdout and stderr). */
+  output(): string;
+  /** SIGTERM, SIGKILL after 5 s; resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `autobyteus-server <args>` with the environment of {@link cleanEnv} and waits until its
+ * output (stdout and stderr together) matches `ready`. Killed when it does not within
+ * `startTimeoutMs`; rejects with its output when it exits first.
+ */
+export async function startCliProcess(
+  home: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  startTimeoutMs = 20_000,
+): Promise<CliProcess> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(home, env), cwd: home });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d;
+  });
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      // Never leave a half-started process behind when the test gives up on it.
+      child.kill('SIGKILL');
+      reject(new Error(`${args[0]} did not start within ${startTimeoutMs} ms:\n${output}`));
+    }, startTimeoutMs);
+    const check = () => {
+      const found = ready.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.stderr?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args[0]} exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    child,
+    ready: match,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Starts `autobyteus-server serve` as a child process and waits for its listening line. */
 export async function startServerProcess(
   home: string,
@@ -62,46 +128,14 @@ export async function startServerProcess(
   command = 'serve',
   startTimeoutMs = 20_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, command, ...args], { env: cleanEnv(home, env), cwd: home });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      // Never leave a half-started server behind when the test gives up on it.
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start within ${startTimeoutMs} ms:\n${output}`));
-    }, startTimeoutMs);
-    const check = () => {
-      const match = /listening on (http:\/\/\S+) /.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', check);
-    child.stderr?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    url,
+  const started = await startCliProcess(
     home,
-    child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(timer);
-    },
-  };
+    [command, ...args],
+    env,
+    /listening on (http:\/\/\S+) /,
+    startTimeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(error.message.replace(new RegExp(`^${command} `), 'server '));
+  });
+  return { url: started.ready[1] as string, home, child: started.child, output: started.output, stop: started.stop };
 }

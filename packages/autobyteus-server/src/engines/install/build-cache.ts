@@ -10,7 +10,7 @@ import { copyLlamaServerFiles } from './copy-llama-server.js';
  * the same flags and targets on the same CPU (the test set-up, scripts/prepare-test-engines.sh,
  * installs through the product with its own cache folder). Layout:
  *
- *   <cacheDir>/llama-server-<key>/bin/llama-server (and llama-quantize, when it built)
+ *   <cacheDir>/llama-server-<key>/bin/llama-server (and llama-quantize and the RPC server, when they built)
  *
  * key = the first 12 hex digits of sha256(`<source identity>|<flags>|<cpu model line>|<targets>`), where
  * - source identity: the package version for `node-llama-cpp@<version>`, else `<kind>:<commit>`
@@ -21,7 +21,7 @@ import { copyLlamaServerFiles } from './copy-llama-server.js';
  *   `grep -m1 'model name' /proc/cpuinfo` prints it ('' elsewhere), because GGML_NATIVE tunes the
  *   build to this CPU;
  * - targets: the CMake targets built (LLAMA_BUILD_TARGETS), joined by single spaces, so an entry
- *   made before llama-quantize was built (key without targets) is never taken for one that has it.
+ *   made before llama-quantize or the RPC server was built is never taken for one that has them.
  */
 export function buildCacheKey(
   sourceIdentity: string,

@@ -4,9 +4,10 @@ import { CommandNotFoundError, type CommandResult, outputTail, runCommand } from
 
 /**
  * CMake flags every llama-server build gets, in a fixed order (the order is part of the build cache
- * key, and matches the builds the shell-built test cache holds). Static (BUILD_SHARED_LIBS=OFF):
- * the binary alone is the engine. No tests/examples: only LLAMA_BUILD_TARGETS are built. No prebuilt web UI:
- * its download fails offline. GGML_NATIVE: the build runs on the machine that built it.
+ * key). Static (BUILD_SHARED_LIBS=OFF): the binary alone is the engine. No tests/examples: only
+ * LLAMA_BUILD_TARGETS are built. No prebuilt web UI: its download fails offline. GGML_NATIVE: the
+ * build runs on the machine that built it. GGML_RPC: llama.cpp's RPC backend, so llama-server takes
+ * `--rpc host:port,...` (LLAMACPP_RPC_SERVERS) and the RPC server target exists (`worker`).
  */
 export const LLAMA_BASE_CMAKE_FLAGS: readonly string[] = [
   '-DCMAKE_BUILD_TYPE=Release',
@@ -16,14 +17,16 @@ export const LLAMA_BASE_CMAKE_FLAGS: readonly string[] = [
   '-DLLAMA_BUILD_WEBUI=OFF',
   '-DGGML_NATIVE=ON',
   '-DBUILD_SHARED_LIBS=OFF',
+  '-DGGML_RPC=ON',
 ];
 
 /**
  * The CMake targets a llama-server build builds, in one `cmake --build` invocation: llama-server
- * (required) and llama-quantize (optional; it shares ggml and libllama, so it costs little).
- * Part of the build cache key.
+ * (required), llama-quantize and the RPC server (optional; they share ggml, so they cost little).
+ * `rpc-server` stands for llama.cpp's RPC server target, whatever the source calls it
+ * (rpcServerTarget: `ggml-rpc-server` in current sources). Part of the build cache key.
  */
-export const LLAMA_BUILD_TARGETS: readonly string[] = ['llama-server', 'llama-quantize'];
+export const LLAMA_BUILD_TARGETS: readonly string[] = ['llama-server', 'llama-quantize', 'rpc-server'];
 
 /**
  * Compiler flags that keep GGML_NATIVE from using AMX. Many virtual machines report AMX in
@@ -74,8 +77,9 @@ export interface CmakeBuildOptions {
   target: string;
   /**
    * Targets built in the same `cmake --build` invocation (they share the compiled objects, so they
-   * cost little) whose failure is not fatal: the required target is then built alone and the
-   * failure is reported in the result. A target the project does not have fails the same way.
+   * cost little) whose failure is not fatal: the required target is then built alone, then each
+   * optional one alone (so one broken target costs only itself), and the failures are reported in
+   * the result. A target the project does not have fails the same way.
    */
   optionalTargets?: readonly string[];
   /** Parallel jobs (default: every core). */
@@ -87,10 +91,17 @@ export interface CmakeBuildOptions {
   signal?: AbortSignal;
 }
 
+/** An optional target that did not build. */
+export interface OptionalTargetFailure {
+  target: string;
+  /** The last lines of its build's output. */
+  output: string;
+}
+
 /** What a build that succeeded left out. */
 export interface CmakeBuildResult {
-  /** Why the optional targets did not build (the last lines of that build's output); null when they did. */
-  optionalFailure: string | null;
+  /** The optional targets that did not build, in the order given; empty when all did. */
+  optionalFailures: OptionalTargetFailure[];
 }
 
 let ninjaAvailable: Promise<boolean> | undefined;
@@ -136,17 +147,21 @@ export async function cmakeBuild(options: CmakeBuildOptions): Promise<CmakeBuild
   const build = (targets: readonly string[]) =>
     runCommand('cmake', ['--build', options.buildDir, '--target', ...targets, '--parallel', jobs], common);
   const optional = options.optionalTargets ?? [];
-  let optionalFailure: string | null = null;
   if (optional.length > 0) {
     const all = await build([options.target, ...optional]);
-    if (all.code === 0) return { optionalFailure: null };
+    if (all.code === 0) return { optionalFailures: [] };
     options.signal?.throwIfAborted();
-    optionalFailure = outputTail(all, 30);
-    // A failed target stops the build, maybe before the required one was linked: build it alone
-    // (the objects already compiled are reused).
-    options.onOutput?.(`building ${options.target} alone: ${optional.join(', ')} did not build`);
+    // A failed target stops the build, maybe before the others were linked: build the required one
+    // alone, then each optional one (the objects already compiled are reused).
+    options.onOutput?.(`building ${[options.target, ...optional].join(', ')} one by one: not all of them built`);
   }
   const alone = await build([options.target]);
   if (alone.code !== 0) throw new BuildError(`cmake build of ${options.target}`, alone);
-  return { optionalFailure };
+  const optionalFailures: OptionalTargetFailure[] = [];
+  for (const target of optional) {
+    const result = await build([target]);
+    options.signal?.throwIfAborted();
+    if (result.code !== 0) optionalFailures.push({ target, output: outputTail(result, 30) });
+  }
+  return { optionalFailures };
 }

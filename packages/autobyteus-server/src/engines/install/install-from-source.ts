@@ -5,7 +5,13 @@ import { buildCacheKey, findCachedBuild, storeCachedBuild } from './build-cache.
 import { cmakeBuild, LLAMA_BASE_CMAKE_FLAGS, LLAMA_BUILD_TARGETS, nativeBuildSafetyFlags } from './cmake-build.js';
 import { commitInstall, type InstalledEngine, type InstallTarget } from './commit-install.js';
 import { copyLlamaServerFiles } from './copy-llama-server.js';
-import { findLlamaServer, LLAMA_QUANTIZE_NAMES, readLlamaServerVersion } from './llama-server-binary.js';
+import {
+  findLlamaServer,
+  LLAMA_QUANTIZE_NAMES,
+  LLAMA_RPC_SERVER_NAMES,
+  readLlamaServerVersion,
+} from './llama-server-binary.js';
+import { rpcServerTarget } from './rpc-server-target.js';
 import { describeSource, identityBeforeFetch, prepareSource, type SourceSpec } from './source-checkout.js';
 import { withStaging } from './staging.js';
 
@@ -18,8 +24,8 @@ export interface SourceInstallOptions extends InstallTarget {
   /** Every line of git/cmake/compiler output, plus our own notes. */
   onOutput?: (line: string) => void;
   /**
-   * Something the user should see although the install goes on, such as llama-quantize failing
-   * to build (default: an onOutput line starting `warning: `).
+   * Something the user should see although the install goes on, such as llama-quantize or the RPC
+   * server failing to build (default: an onOutput line starting `warning: `).
    */
   onWarning?: (message: string) => void;
   /** Build progress from 0 to 1 (1 at once when a cached build is reused). */
@@ -33,12 +39,19 @@ export interface SourceInstallOptions extends InstallTarget {
   signal?: AbortSignal;
 }
 
+/** The optional programs of a build, by the name LLAMA_BUILD_TARGETS gives them. */
+const OPTIONAL_PROGRAMS: Record<string, readonly string[]> = {
+  'llama-quantize': LLAMA_QUANTIZE_NAMES,
+  'rpc-server': LLAMA_RPC_SERVER_NAMES,
+};
+
 /**
  * Builds llama-server from source with CMake and installs it as `engines/llama-cpp/<version>/bin/`,
- * version `b<build>-<commit>` as the binary reports it, with llama-quantize beside it (built in
- * the same invocation; when it fails to build, the install goes on without it and warns). The
- * source is fetched and built inside the staging folder (an existing checkout is built out of
- * tree) and everything but the binaries is dropped before the version folder is put in place.
+ * version `b<build>-<commit>` as the binary reports it, with llama-quantize and the RPC server
+ * (ggml-rpc-server or rpc-server, as the source names it) beside it, built in the same invocation;
+ * when one of those fails to build, the install goes on without it and warns. The source is
+ * fetched and built inside the staging folder (an existing checkout is built out of tree) and
+ * everything but the binaries is dropped before the version folder is put in place.
  */
 export async function installFromSource(options: SourceInstallOptions): Promise<InstalledEngine> {
   const flags = [...LLAMA_BASE_CMAKE_FLAGS, ...nativeBuildSafetyFlags(), ...(options.cmakeFlags ?? [])];
@@ -62,10 +75,12 @@ export async function installFromSource(options: SourceInstallOptions): Promise<
       identity = prepared.identity;
       cached = await lookup(identity);
       if (!cached) {
-        say(`building ${LLAMA_BUILD_TARGETS.join(' and ')} with ${flags.join(' ')}`);
+        const [target, ...optional] = LLAMA_BUILD_TARGETS as [string, ...string[]];
+        const rpcTarget = await rpcServerTarget(prepared.dir);
+        const optionalTargets = optional.map((name) => (name === 'rpc-server' ? rpcTarget : name));
+        say(`building ${[target, ...optionalTargets].join(', ')} with ${flags.join(' ')}`);
         const buildDir = join(work, 'build');
-        const [target, ...optionalTargets] = LLAMA_BUILD_TARGETS as [string, ...string[]];
-        const { optionalFailure } = await cmakeBuild({
+        const { optionalFailures } = await cmakeBuild({
           sourceDir: prepared.dir,
           buildDir,
           flags,
@@ -78,8 +93,8 @@ export async function installFromSource(options: SourceInstallOptions): Promise<
         });
         const built = (await findLlamaServer(join(buildDir, 'bin'), 0)) ?? (await findLlamaServer(buildDir));
         if (!built) throw new Error(`the build finished but produced no llama-server under ${buildDir}`);
-        if (optionalFailure) {
-          warn(`${optionalTargets.join(', ')} did not build; installing llama-server without it:\n${optionalFailure}`);
+        for (const failure of optionalFailures) {
+          warn(`${failure.target} did not build; installing llama-server without it:\n${failure.output}`);
         }
         await copyLlamaServerFiles(dirname(built), bin);
         if (cacheDir && identity) {
@@ -99,8 +114,13 @@ export async function installFromSource(options: SourceInstallOptions): Promise<
 
     const binary = await findLlamaServer(bin, 0);
     if (!binary) throw new Error(`no llama-server in ${bin}`);
-    if (cached && !(await readdir(bin)).some((n) => LLAMA_QUANTIZE_NAMES.includes(n))) {
-      warn('the cached build has no llama-quantize (it did not build from this source)');
+    if (cached) {
+      const present = await readdir(bin);
+      for (const [program, names] of Object.entries(OPTIONAL_PROGRAMS)) {
+        if (!present.some((n) => names.includes(n))) {
+          warn(`the cached build has no ${program} (it did not build from this source)`);
+        }
+      }
     }
     const { version, output } = await readLlamaServerVersion(binary);
     if (!version) throw new Error(`the built llama-server does not report its version (--version printed: ${output})`);

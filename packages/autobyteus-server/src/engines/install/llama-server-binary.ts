@@ -12,6 +12,13 @@ export const LLAMA_SERVER_NAMES = ['llama-server', 'llama-server.exe'];
 export const LLAMA_QUANTIZE_NAMES = ['llama-quantize', 'llama-quantize.exe'];
 
 /**
+ * llama.cpp's RPC server (`autobyteus-server worker` runs it), installed beside llama-server when
+ * the build or archive has it. Current llama.cpp names it ggml-rpc-server, older releases
+ * rpc-server; the first name found wins.
+ */
+export const LLAMA_RPC_SERVER_NAMES = ['ggml-rpc-server', 'rpc-server', 'ggml-rpc-server.exe', 'rpc-server.exe'];
+
+/**
  * Finds llama-server inside an unpacked archive or folder: the shallowest match, breadth first,
  * at most `maxDepth` folders down (release archives put it under `llama-<tag>/` or `build/bin/`).
  */

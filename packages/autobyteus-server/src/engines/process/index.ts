@@ -18,6 +18,7 @@ export {
   llamaServerCommand,
   type MlxServerCommandOptions,
   mlxServerCommand,
+  rpcServerCommand,
 } from './launch-command.js';
 export { ManagedLocalEngine } from './managed-local-engine.js';
 export type { ManagedLocalEngineOptions } from './managed-local-engine-options.js';
@@ -30,5 +31,7 @@ export {
   mlxReadiness,
   type ReadinessContext,
   type ReadinessProbe,
+  type TcpReadinessOptions,
+  tcpReadiness,
 } from './readiness-probe.js';
 export { DEFAULT_RESTART_POLICY, type RestartPolicy, restartDelayMs } from './restart-policy.js';

@@ -25,6 +25,11 @@ export interface LlamaServerCommandOptions {
   alias?: string;
   /** Per-model settings from `[models."…"]` in config.toml. */
   model?: LlamaModelOptions;
+  /**
+   * llama.cpp RPC workers (`host:port`, LLAMACPP_RPC_SERVERS) the model is spread over: one
+   * `--rpc a,b` flag; none when empty.
+   */
+  rpcServers?: readonly string[];
 }
 
 /** What one model's `[models."…"]` table changes in its llama-server's argv. */
@@ -69,7 +74,7 @@ function rejectManagedFlags(args: readonly string[], what: string, managed: read
 }
 
 /**
- * `llama-server -m MODEL --host HOST --port PORT ...extraArgs`, with the API key (if any) in the
+ * `llama-server -m MODEL --host HOST --port PORT [--alias A] [--rpc W1,W2] ...extraArgs ...model args`, with the API key (if any) in the
  * environment variable llama-server reads (`LLAMA_API_KEY`).
  */
 export function llamaServerCommand(options: LlamaServerCommandOptions): LaunchCommand {
@@ -85,11 +90,21 @@ export function llamaServerCommand(options: LlamaServerCommandOptions): LaunchCo
       '--port',
       String(portOf(options.hostUrl)),
       ...(options.alias ? ['--alias', options.alias] : []),
+      ...(options.rpcServers?.length ? ['--rpc', options.rpcServers.join(',')] : []),
       ...extra,
       ...modelArgs(options.model),
     ],
     env: options.apiKey ? { LLAMA_API_KEY: options.apiKey } : {},
   };
+}
+
+/**
+ * `rpc-server --host HOST --port PORT`: llama.cpp's RPC server exposing this machine's devices
+ * (`autobyteus-server worker`). The host is bound as given: the caller decides whether it may be
+ * more than loopback.
+ */
+export function rpcServerCommand(options: { binary: string; host: string; port: number }): LaunchCommand {
+  return { argv: [options.binary, '--host', options.host, '--port', String(options.port)], env: {} };
 }
 
 /** Options of {@link mlxServerCommand}. */

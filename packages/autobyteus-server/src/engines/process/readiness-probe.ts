@@ -1,5 +1,6 @@
 import { type GetTextOptions, getText } from '../../io/http-get.js';
 import { sleep } from '../../io/sleep.js';
+import { isPortOpen } from './port-probe.js';
 
 /** What a readiness probe gets from the manager for one start attempt. */
 export interface ReadinessContext {
@@ -121,6 +122,35 @@ export function mlxReadiness(options: MlxReadinessOptions = {}): ReadinessProbe 
       for (;;) {
         // The first warm-up loads the model: give it the whole start budget.
         if ((await attempt(`${context.url}/v1/chat/completions`, init, context.signal, 3_600_000)) === 200) return;
+        await sleep(intervalMs, context.signal);
+      }
+    },
+  };
+}
+
+/** Options of {@link tcpReadiness}. */
+export interface TcpReadinessOptions {
+  /** Pause between connection attempts. */
+  intervalMs?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * For an engine that speaks no HTTP (llama.cpp's RPC server): ready once its port accepts a TCP
+ * connection. Each probe connection is closed at once without a byte sent, since the RPC server
+ * serves one client at a time (it logs the probe as a client that connected and left).
+ */
+export function tcpReadiness(options: TcpReadinessOptions = {}): ReadinessProbe {
+  const intervalMs = options.intervalMs ?? 50;
+  return {
+    description: `TCP connect every ${intervalMs} ms until the port accepts`,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    async waitUntilReady(context) {
+      const url = new URL(context.url);
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      for (;;) {
+        if (await isPortOpen(host, Number(url.port), 1_000)) return;
+        context.signal.throwIfAborted();
         await sleep(intervalMs, context.signal);
       }
     },

@@ -77,6 +77,7 @@ export const LLAMA_CPP_SPEC: EngineSpec = {
       apiKey: v.LLAMACPP_API_KEY,
       alias: inputs.modelId,
       model: inputs.settings,
+      rpcServers: v.LLAMACPP_RPC_SERVERS,
     });
   },
   readiness: () => llamaCppReadiness(),

@@ -31,6 +31,32 @@ describe('launch commands', () => {
     expect(command.env).toEqual({ LLAMA_API_KEY: 'k-123' });
   });
 
+  it('hands the RPC workers to llama-server as one --rpc flag, after the alias and before the extra arguments', () => {
+    const options = { binary: 'b', modelPath: 'm', hostUrl: 'http://localhost:8000', allowRemote: false };
+    expect(
+      llamaServerCommand({
+        ...options,
+        alias: 'a',
+        rpcServers: ['10.0.0.2:50052', '10.0.0.3:50053'],
+        extraArgs: ['-v'],
+      }).argv,
+    ).toEqual([
+      'b',
+      '-m',
+      'm',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8000',
+      '--alias',
+      'a',
+      '--rpc',
+      '10.0.0.2:50052,10.0.0.3:50053',
+      '-v',
+    ]);
+    expect(llamaServerCommand({ ...options, rpcServers: [] }).argv).not.toContain('--rpc');
+  });
+
   it('rejects --host and --port in the extra arguments', () => {
     const options = { binary: 'b', modelPath: 'm', hostUrl: 'http://localhost:8000', allowRemote: false };
     expect(() => llamaServerCommand({ ...options, extraArgs: ['--port', '9'] })).toThrow(/must not contain --port/);

@@ -4,13 +4,16 @@ import { join } from 'node:path';
 
 /**
  * A tiny CMake project shaped like llama.cpp where it matters: targets `llama-server` and
- * `llama-quantize`, output in `<build>/bin/`, `--version` on stderr. It reports whether
- * -DGGML_CUDA=ON reached CMake, and has a third target that must not be built. `broken` makes the
- * server's C source fail to compile, `brokenQuantize` the quantiser's.
+ * `llama-quantize`, and, only with -DGGML_RPC=ON, `ggml-rpc-server` defined in tools/rpc (as
+ * llama.cpp does); output in `<build>/bin/`, `--version` on stderr. It reports whether
+ * -DGGML_CUDA=ON reached CMake, and has another target that must not be built. `broken` makes the
+ * server's C source fail to compile, `brokenQuantize` the quantiser's, `brokenRpc` the RPC server's.
  */
-export function fakeCmakeProject(options: { build?: number; broken?: boolean; brokenQuantize?: boolean } = {}): string {
+export function fakeCmakeProject(
+  options: { build?: number; broken?: boolean; brokenQuantize?: boolean; brokenRpc?: boolean } = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'autobyteus-fake-llama-src-'));
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, 'tools', 'rpc'), { recursive: true });
   writeFileSync(
     join(dir, 'CMakeLists.txt'),
     `cmake_minimum_required(VERSION 3.14)
@@ -22,7 +25,18 @@ if(GGML_CUDA)
 endif()
 add_executable(llama-quantize quantize.c)
 add_executable(other-tool other.c)
+if(GGML_RPC)
+  add_subdirectory(tools/rpc)
+endif()
 `,
+  );
+  writeFileSync(
+    join(dir, 'tools', 'rpc', 'CMakeLists.txt'),
+    `set(TARGET ggml-rpc-server)\nadd_executable(\${TARGET} rpc-server.c)\n`,
+  );
+  writeFileSync(
+    join(dir, 'tools', 'rpc', 'rpc-server.c'),
+    `int main(void) { ${options.brokenRpc ? 'rpc does not compile;' : ''} return 0; }\n`,
   );
   writeFileSync(
     join(dir, 'server.c'),
