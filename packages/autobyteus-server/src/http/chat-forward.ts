@@ -67,7 +67,7 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, job:
     },
   );
   if (!opened.ok) return opened.reply;
-  const { lease, value } = opened;
+  const { lease, value, gatewayMs } = opened;
   measure?.firstToken();
 
   if (value.kind === 'whole') {
@@ -75,10 +75,9 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, job:
     measure?.finished('ok', { host: lease.model.hostUrl, tokens: value.answer.usage?.completionTokens ?? 0 });
     const started = performance.now();
     const payload = encodeCompletion(body.model, value.answer);
-    return reply.header(OVERHEAD_HEADER, (elapsedMs(arrived) + elapsedMs(started)).toFixed(3)).send(payload);
+    return reply.header(OVERHEAD_HEADER, (gatewayMs + elapsedMs(started)).toFixed(3)).send(payload);
   }
 
-  const dispatched = elapsedMs(arrived);
   const firstAt = performance.now();
   if (!job.loadingStream) {
     reply.hijack();
@@ -87,7 +86,7 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, job:
       'cache-control': 'no-cache',
       connection: 'keep-alive',
       'x-request-id': request.id,
-      [OVERHEAD_HEADER]: (dispatched + (performance.now() - firstAt)).toFixed(3),
+      [OVERHEAD_HEADER]: (gatewayMs + elapsedMs(firstAt)).toFixed(3),
     });
   }
   if (value.kind === 'bytes') return relayChatBytes(request, reply, job, lease, value);

@@ -80,7 +80,9 @@ function routingFailure(reply: FastifyReply, request: FastifyRequest, error: Rou
 /** The answer for a request no host could take (queue full, timed out, none available). */
 
 /** A host answered: its lease (release it when the exchange is over) and what `open` returned. */
-export type Opened<T> = { ok: true; lease: HostLease; value: T } | { ok: false; reply: FastifyReply };
+export type Opened<T> =
+  /** `gatewayMs`: the gateway's own time before the request that answered went out (the overhead header's base). */
+  { ok: true; lease: HostLease; value: T; gatewayMs: number } | { ok: false; reply: FastifyReply };
 
 /**
  * Opens the exchange with the first host of `job.source` that answers: `open` runs against one host
@@ -115,9 +117,10 @@ export async function openWithFailover<T>(
     if (deps.logPrompts && job.promptLog !== undefined) {
       request.log.info({ model: model.modelIdentifier, request: job.promptLog }, 'model request');
     }
+    const gatewayMs = elapsedMs(job.arrived);
     try {
       const value = await open(deps.factory.createLLMFor(model), model);
-      return { ok: true, lease, value };
+      return { ok: true, lease, value, gatewayMs };
     } catch (error) {
       const aborted = controller.signal.aborted;
       lease.release(!aborted && hostFault(error) ? 'failed' : 'neutral', (error as Error).message);

@@ -3,42 +3,45 @@ const MODEL_FIELD = /"model"\s*:\s*"[^"\\]*"/;
 
 /**
  * Rewrites the `model` field of an engine's SSE events to the name the client asked for, without
- * parsing the events: bytes are cut at event boundaries (`\n\n`) and only the first `"model":"…"`
- * of an event is replaced. Everything else passes through as the engine wrote it.
+ * parsing the events. An engine writes the same `"model":"…"` in every event, so once the first one
+ * is seen the rest is a plain string replacement; text after the last newline is held back (a field
+ * never spans lines), so a field cut between two reads is still replaced whole.
  */
 export class SseModelRewriter {
   private pending = '';
+  private needle: string | undefined;
   private readonly replacement: string;
 
   constructor(model: string) {
     this.replacement = `"model":${JSON.stringify(model)}`;
   }
 
-  /** The complete events in `chunk` (plus any held back before), rewritten; a partial event is held. */
+  /** Everything up to the last newline of what came so far, rewritten; the rest is held. */
   push(chunk: string): string {
-    const text = this.pending + chunk;
-    const end = text.lastIndexOf('\n\n');
+    const text = this.pending ? this.pending + chunk : chunk;
+    const end = text.lastIndexOf('\n');
     if (end < 0) {
       this.pending = text;
       return '';
     }
-    this.pending = text.slice(end + 2);
-    const events = text.slice(0, end + 2);
-    return events.includes('"model"') ? this.rewriteEvents(events) : events;
+    this.pending = end === text.length - 1 ? '' : text.slice(end + 1);
+    return this.rewrite(end === text.length - 1 ? text : text.slice(0, end + 1));
   }
 
   /** Whatever is left when the stream ends. */
   flush(): string {
     const rest = this.pending;
     this.pending = '';
-    return rest.replace(MODEL_FIELD, this.replacement);
+    return this.rewrite(rest);
   }
 
-  private rewriteEvents(events: string): string {
-    return events
-      .split('\n\n')
-      .map((event) => event.replace(MODEL_FIELD, this.replacement))
-      .join('\n\n');
+  private rewrite(text: string): string {
+    if (this.needle === undefined) {
+      const found = MODEL_FIELD.exec(text);
+      if (!found) return text;
+      this.needle = found[0];
+    }
+    return this.needle === this.replacement ? text : text.replaceAll(this.needle, this.replacement);
   }
 }
 

@@ -32,26 +32,26 @@ export async function pipeEvents(
 ): Promise<PipedStream> {
   const rewriter = new SseModelRewriter(model);
   let events = 0;
-  let tail = '';
-  const chunks = 'first' in source ? source.chunks : source.chunks();
-  const head = 'first' in source ? [source.first] : [];
-  const all = async function* () {
-    for (const first of head) if (!first.done) yield first.value;
-    for await (const chunk of chunks) yield chunk;
-  };
-  for await (const chunk of all()) {
+  let last = '';
+  const send = async (chunk: Buffer) => {
     const out = rewriter.push(chunk.toString('utf8'));
-    if (!out) continue;
+    if (!out) return;
     for (let i = out.indexOf('\n\n'); i !== -1; i = out.indexOf('\n\n', i + 2)) events++;
-    tail = (tail + out).slice(-32);
+    last = (last + out).slice(-64);
     if (!res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
+  };
+  if ('first' in source) {
+    if (!source.first.done) await send(source.first.value);
+    for await (const chunk of source.chunks) await send(chunk);
+  } else {
+    for await (const chunk of source.chunks()) await send(chunk);
   }
   const rest = rewriter.flush();
   if (rest) {
-    tail = (tail + rest).slice(-32);
+    last = (last + rest).slice(-64);
     res.write(rest);
   }
-  return { sawDone: tail.trimEnd().endsWith('data: [DONE]'), events };
+  return { sawDone: last.trimEnd().endsWith('data: [DONE]'), events };
 }
 
 /** Largest non-streamed answer relayed (embeddings of a big batch are the large case). */
@@ -76,7 +76,7 @@ export async function relay(request: FastifyRequest, reply: FastifyReply, job: R
     llm.forwardRequest(job.endpoint, body, controller.signal),
   );
   if (!opened.ok) return opened.reply;
-  const { lease, value: response } = opened;
+  const { lease, value: response, gatewayMs } = opened;
   measure?.firstToken();
   const res = reply.raw;
   const streaming = response.contentType.includes('text/event-stream');
@@ -94,7 +94,7 @@ export async function relay(request: FastifyRequest, reply: FastifyReply, job: R
       return reply
         .code(response.status)
         .header('content-type', response.contentType || 'application/json')
-        .header(OVERHEAD_HEADER, elapsedMs(job.arrived).toFixed(3))
+        .header(OVERHEAD_HEADER, gatewayMs.toFixed(3))
         .send(payload);
     }
     if (!job.loadingStream) {
@@ -104,7 +104,7 @@ export async function relay(request: FastifyRequest, reply: FastifyReply, job: R
         'cache-control': 'no-cache',
         connection: 'keep-alive',
         'x-request-id': request.id,
-        [OVERHEAD_HEADER]: elapsedMs(job.arrived).toFixed(3),
+        [OVERHEAD_HEADER]: gatewayMs.toFixed(3),
       });
     }
     await pipeEvents(response, res, body.model);
