@@ -57,6 +57,11 @@ cp build/bin/llama-server build/bin/ggml-rpc-server build/bin/llama-quantize "$P
 # libllama, libggml, libggml-base, the ggml CPU/RPC backend modules, and the libraries they link.
 find build/bin -maxdepth 1 -name '*.so*' -exec cp -P {} "$PREFIX/bin/" \;
 ln -sf ggml-rpc-server "$PREFIX/bin/rpc-server"
+# The one AMX variant goes: ggml picks a variant by CPUID alone, and many virtual machines report
+# AMX without enabling its register state, so that variant dies with SIGILL there (the reason the
+# product's source build turns AMX off). AMX only speeds up a few quantisation types on large Xeons;
+# those get the best AVX-512 variant instead.
+rm -f "$PREFIX"/bin/libggml-cpu-sapphirerapids.so
 strip --strip-unneeded "$PREFIX"/bin/* 2>/dev/null || true
 
 for binary in llama-server ggml-rpc-server llama-quantize; do

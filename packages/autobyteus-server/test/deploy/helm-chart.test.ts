@@ -202,7 +202,7 @@ describe('helm chart deploy/helm/autobyteus', () => {
     expect(env(pull, 'AUTOBYTEUS_HOME')?.value).toBe('/data');
     expect(pull.volumeMounts).toContainEqual({ name: 'models', mountPath: '/data' });
     const server = container(llama, 'llama-server');
-    expect(server.command).toEqual(['llama-server']);
+    expect(server.command).toEqual(['tini', '--', 'llama-server']);
     expect(server.volumeMounts).toContainEqual({ name: 'models', mountPath: '/data', readOnly: true });
     const args = server.args as string[];
     expect(args[args.indexOf('--model') + 1]).toBe('/data/models/gguf/SmolLM2-135M-Instruct.Q4_1.gguf');
@@ -225,7 +225,7 @@ describe('helm chart deploy/helm/autobyteus', () => {
     expect(service.spec.clusterIP).toBe('None');
     expect(statefulSet.spec.serviceName).toBe(service.metadata.name);
     const rpc = container(statefulSet, 'rpc-server');
-    expect(rpc.command).toEqual(['rpc-server']);
+    expect(rpc.command).toEqual(['tini', '--', 'rpc-server']);
     expect(rpc.args.slice(0, 4)).toEqual(['--host', '0.0.0.0', '--port', '50052']);
     const args = container(withRpc.get('Deployment', LLAMA), 'llama-server').args as string[];
     expect(args[args.indexOf('--rpc') + 1]).toBe(
