@@ -40,7 +40,7 @@ const CHAT_PATH = '/v1/chat/completions';
  * ones end the stream with an error event.
  */
 export async function forward(request: FastifyRequest, reply: FastifyReply, job: ForwardJob): Promise<FastifyReply> {
-  const { deps, body, controller, arrived, measure } = job;
+  const { deps, body, controller, measure } = job;
   const res = reply.raw;
   const passThrough = new Set<string>(
     deps.factory
@@ -112,20 +112,38 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, job:
     lease.release('ok');
     measure?.finished('ok', { host: lease.model.hostUrl, tokens });
   } catch (error) {
-    measure?.finished(controller.signal.aborted ? 'aborted' : 'error', { host: lease.model.hostUrl, tokens });
-    if (controller.signal.aborted) {
-      lease.release('neutral');
-      res.destroy();
-      return reply;
-    }
-    lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
-    markDown(deps, lease.model, error);
-    const { body: errorBody } = relayFailure(request, error);
-    await out.flush();
-    // Same shape llama-server uses: an error event, then the stream closes without [DONE].
-    res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+    await endBrokenStream(request, reply, job, lease, error, tokens, () => out.flush());
   }
   return reply;
+}
+
+/**
+ * A stream that broke after its 200 went out: the client is gone (stop), or gets an error event in
+ * the shape llama-server uses and the stream closes without `[DONE]`; the host's breaker hears of it
+ * and a dead host is marked down.
+ */
+async function endBrokenStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  job: ForwardJob,
+  lease: HostLease,
+  error: unknown,
+  tokens: number,
+  flush: () => Promise<void> = async () => {},
+): Promise<void> {
+  const { deps, controller, measure } = job;
+  const res = reply.raw;
+  measure?.finished(controller.signal.aborted ? 'aborted' : 'error', { host: lease.model.hostUrl, tokens });
+  if (controller.signal.aborted) {
+    lease.release('neutral');
+    res.destroy();
+    return;
+  }
+  lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
+  markDown(deps, lease.model, error);
+  const { body: errorBody } = relayFailure(request, error);
+  await flush();
+  res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
 }
 
 /**
@@ -140,7 +158,7 @@ async function relayChatBytes(
   lease: HostLease,
   opened: { response: HttpResponse; chunks: AsyncGenerator<Buffer>; first: IteratorResult<Buffer> },
 ): Promise<FastifyReply> {
-  const { deps, controller, measure } = job;
+  const { measure } = job;
   const { response } = opened;
   const res = reply.raw;
   let events = 0;
@@ -157,16 +175,7 @@ async function relayChatBytes(
     measure?.finished('ok', { host: lease.model.hostUrl, tokens: events });
   } catch (error) {
     response.dispose();
-    measure?.finished(controller.signal.aborted ? 'aborted' : 'error', { host: lease.model.hostUrl, tokens: events });
-    if (controller.signal.aborted) {
-      lease.release('neutral');
-      res.destroy();
-      return reply;
-    }
-    lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
-    markDown(deps, lease.model, error);
-    const { body: errorBody } = relayFailure(request, error);
-    res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+    await endBrokenStream(request, reply, job, lease, error, events);
   }
   return reply;
 }

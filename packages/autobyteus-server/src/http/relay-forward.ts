@@ -1,15 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ForwardedEndpoint, HttpResponse } from 'autobyteus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  elapsedMs,
-  hostFault,
-  markDown,
-  OVERHEAD_HEADER,
-  openWithFailover,
-  relayFailure,
-  type UpstreamJob,
-} from './failover.js';
+import { hostFault, markDown, OVERHEAD_HEADER, openWithFailover, relayFailure, type UpstreamJob } from './failover.js';
 import { rewriteJsonModel, SseModelRewriter } from './model-field-rewriter.js';
 
 /** What {@link pipeEvents} saw of a relayed stream. */

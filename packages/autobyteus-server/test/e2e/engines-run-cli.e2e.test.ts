@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, llamaServerBinary, smolLmGguf } from '../../../autobyteus/test/support/real-engines.js';
+import { isProcessAlive as alive } from '../../src/io/process-liveness.js';
 import { cleanEnv, runCli, tempHome } from '../support/server-process.js';
 
 // `engines start`, `engines status` and `engines stop` as a user runs them: start in one terminal
@@ -33,15 +34,6 @@ async function status(env: NodeJS.ProcessEnv): Promise<StatusRow> {
   const row = (JSON.parse(result.stdout) as StatusRow[]).find((r) => r.engine === 'llama-cpp');
   if (!row) throw new Error(`no llama-cpp row in ${result.stdout}`);
   return row;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('engines start | status | stop', () => {

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, MLX_REPO_ID, mlxHubCache, mlxModelPath, mlxPython } from '../../../autobyteus/test/support/real-engines.js';
+import {
+  freePort,
+  MLX_REPO_ID,
+  mlxHubCache,
+  mlxModelPath,
+  mlxPython,
+} from '../../../autobyteus/test/support/real-engines.js';
 import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
 // `MLX_MANAGED=true serve` with the real mlx_lm.server as the managed engine. mlx_lm.server prints

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, MLX_REPO_ID, mlxHubCache, mlxPython } from '../../../autobyteus/test/support/real-engines.js';
+import { isProcessAlive as alive } from '../../src/io/process-liveness.js';
 import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
 // MLX the same way as llama.cpp: every complete MLX repo in the Hugging Face cache is listed and
@@ -17,15 +18,6 @@ interface PsEntry {
 }
 
 const ps = async (url: string) => ((await (await fetch(`${url}/api/ps`)).json()) as { models: PsEntry[] }).models;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('MLX models on demand (real mlx_lm.server)', () => {
   it('lists the cached repo, loads it on the first request, shows it in ps and unloads it after keep_alive', async () => {

@@ -11,6 +11,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, llamaServerBinary, smolLmGguf } from '../../../autobyteus/test/support/real-engines.js';
+import { isProcessAlive as alive } from '../../src/io/process-liveness.js';
 import { cleanEnv, runCli, type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
 // One server for the whole file (each llama-server start loads a model): listening on 0.0.0.0 with
@@ -32,15 +33,6 @@ interface PsEntry {
   port?: number;
   keepAliveMs: number;
   expiresAt: string | null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function api(path: string, init: RequestInit = {}, withToken = true): Promise<Response> {

@@ -19,6 +19,7 @@ import {
   smolLmGguf,
   tinyRandomGguf,
 } from '../../../autobyteus/test/support/real-engines.js';
+import { isProcessAlive as alive } from '../../src/io/process-liveness.js';
 import { cleanEnv, runCli, type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
 // Several real GGUF models served on demand by the real llama-server, one process per model:
@@ -98,15 +99,6 @@ async function ps(url: string): Promise<PsEntry[]> {
 
 async function listed(url: string): Promise<Array<{ id: string; status?: { value: string; reason?: string } }>> {
   return (await (await fetch(`${url}/v1/models`)).json()).data;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Polls `check` until it holds (the deadline only bounds a broken run; nothing is timed). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, llamaServerBinary, smolLmGguf } from '../../../autobyteus/test/support/real-engines.js';
+import { isProcessAlive as alive } from '../../src/io/process-liveness.js';
 import {
   type CliProcess,
   cleanEnv,
@@ -44,15 +45,6 @@ const accepted = (worker: CliProcess) =>
     .output()
     .split('\n')
     .filter((line) => line === 'Accepted client connection').length;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('a model spread over two llama.cpp RPC workers (real rpc-server and llama-server)', () => {
   it('serves a chat by name from a managed llama-server started with --rpc, each worker taking part', async () => {
