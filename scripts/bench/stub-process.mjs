@@ -7,9 +7,12 @@ import { stopChild } from '../lib/child-processes.mjs';
 
 const STUB_SERVER = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench-stub-server.mjs');
 
-/** Forks the stub server (tracked by `children`), sends it its job, and waits for its ports. */
-export function forkStub(message, children) {
-  const child = children.track(fork(STUB_SERVER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+/**
+ * Forks the stub server (tracked by `children`), sends it its job, and waits for its ports. `script` is
+ * another stub with the same protocol (one job message in, `{ ready, ... }` back, `{ stop: true }`).
+ */
+export function forkStub(message, children, script = STUB_SERVER) {
+  const child = children.track(fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`stub server exited early (code ${code})`)));
