@@ -42,19 +42,13 @@ const CHAT_PATH = '/v1/chat/completions';
 export async function forward(request: FastifyRequest, reply: FastifyReply, job: ForwardJob): Promise<FastifyReply> {
   const { deps, body, controller, measure } = job;
   const res = reply.raw;
-  const passThrough = new Set<string>(
-    deps.factory
-      .getRuntimes()
-      .filter((row) => row.chatStreamPassThrough)
-      .map((row) => row.runtime),
-  );
   const opened = await openWithFailover<FirstAnswer>(
     request,
     reply,
     { ...job, promptLog: body.messages },
     async (llm, model) => {
       if (!body.stream) return { kind: 'whole', answer: await llm.completeRequest(body, controller.signal) };
-      if (passThrough.has(model.runtime)) {
+      if (deps.capabilities.passesChatThrough(model.runtime)) {
         // Any 4xx throws too, so context overflow and the like keep the gateway's error shapes.
         const response = await llm.forwardRequest(CHAT_PATH, body, controller.signal, 'all');
         const chunks = response.chunks();

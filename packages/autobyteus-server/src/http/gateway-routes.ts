@@ -7,10 +7,12 @@ import type { PoolDispatcher } from '../routing/pool-dispatcher.js';
 import type { ModelServer } from '../serving/model-server.js';
 import { toAnthropicError } from './anthropic-error.js';
 import { forward } from './chat-forward.js';
+import type { UpstreamJob } from './failover.js';
 import { listGatewayModels } from './model-listing.js';
 import { openAIError } from './openai-error.js';
 import { prepareUpstream } from './prepare-upstream.js';
 import { relay } from './relay-forward.js';
+import type { RuntimeCapabilities } from './runtime-capabilities.js';
 import { samplingParamsShape } from './sampling-params.js';
 
 const messageSchema = z.object({ role: z.enum(['system', 'user', 'assistant', 'tool', 'developer']) }).passthrough();
@@ -57,6 +59,8 @@ export interface GatewayDeps {
   failoverAttempts: number;
   /** Request metrics (`GET /metrics`). */
   metrics?: ServerMetrics;
+  /** What each runtime's engine serves itself (read once from the runtime table). */
+  capabilities: RuntimeCapabilities;
   /** Aliases from config.toml, by model name. */
   aliases: Readonly<Record<string, readonly string[]>>;
   logger: Logger;
@@ -90,47 +94,53 @@ function invalid(reply: FastifyReply, error: z.ZodError) {
 export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.get('/v1/models', async () => ({ object: 'list', data: await listGatewayModels(deps) }));
 
-  app.post('/v1/chat/completions', async (request: FastifyRequest, reply: FastifyReply) => {
-    const parsed = chatRequestSchema.safeParse(request.body);
-    if (!parsed.success) return invalid(reply, parsed.error);
-    const { keep_alive: keepAlive, ...body } = parsed.data;
-    const prepared = await prepareUpstream(request, reply, deps, {
-      model: body.model,
-      stream: body.stream === true,
-      keepAlive,
-    });
-    if (!prepared.ok) return prepared.reply;
-    try {
-      return await forward(request, reply, { ...prepared.job, body });
-    } finally {
-      prepared.done();
-    }
-  });
-
-  for (const endpoint of FORWARDED_ENDPOINTS) {
-    const anthropic = endpoint.startsWith('/v1/messages');
-    const hooks = anthropic
-      ? {
-          onSend: async (_req: FastifyRequest, reply: FastifyReply, payload: unknown) =>
-            toAnthropicError(payload, reply.statusCode),
-        }
-      : {};
-    app.post(endpoint, hooks, async (request: FastifyRequest, reply: FastifyReply) => {
-      const parsed = forwardedRequestSchema.safeParse(request.body);
+  /** Validates the body, prepares its upstream, hands it to `run`, and releases the target afterwards. */
+  const handle =
+    <T extends { model: string; stream?: boolean; keep_alive?: unknown }>(
+      schema: z.ZodType<T>,
+      endpoint: ForwardedEndpoint | undefined,
+      run: (request: FastifyRequest, reply: FastifyReply, job: UpstreamJob, body: T) => Promise<FastifyReply>,
+    ) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const parsed = schema.safeParse(request.body);
       if (!parsed.success) return invalid(reply, parsed.error);
       const { keep_alive: keepAlive, ...body } = parsed.data;
       const prepared = await prepareUpstream(request, reply, deps, {
         model: body.model,
         stream: body.stream === true,
         keepAlive,
-        endpoint,
+        ...(endpoint ? { endpoint } : {}),
       });
       if (!prepared.ok) return prepared.reply;
       try {
-        return await relay(request, reply, { ...prepared.job, endpoint, body });
+        // keep_alive is the gateway's own field: it does not go on to the engine.
+        return await run(request, reply, prepared.job, body as T);
       } finally {
         prepared.done();
       }
-    });
+    };
+
+  app.post(
+    '/v1/chat/completions',
+    handle<z.infer<typeof chatRequestSchema>>(chatRequestSchema, undefined, (request, reply, job, body) =>
+      forward(request, reply, { ...job, body }),
+    ),
+  );
+
+  for (const endpoint of FORWARDED_ENDPOINTS) {
+    // Anthropic's clients read errors in Anthropic's shape.
+    const hooks = endpoint.startsWith('/v1/messages')
+      ? {
+          onSend: async (_req: FastifyRequest, reply: FastifyReply, payload: unknown) =>
+            toAnthropicError(payload, reply.statusCode),
+        }
+      : {};
+    app.post(
+      endpoint,
+      hooks,
+      handle<z.infer<typeof forwardedRequestSchema>>(forwardedRequestSchema, endpoint, (request, reply, job, body) =>
+        relay(request, reply, { ...job, endpoint, body }),
+      ),
+    );
   }
 }

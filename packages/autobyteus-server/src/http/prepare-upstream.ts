@@ -12,12 +12,6 @@ import { printable } from './untrusted-text.js';
 /** What a request needs before it goes to a host, or the answer already sent. */
 export type Prepared = { ok: true; job: UpstreamJob; done: () => void } | { ok: false; reply: FastifyReply };
 
-/** Engines (by library runtime) that serve `endpoint` themselves, from the runtime table. */
-function servesEndpoint(deps: GatewayDeps, runtime: string, endpoint: ForwardedEndpoint | undefined): boolean {
-  if (!endpoint) return true;
-  return deps.factory.getRuntimes().some((row) => row.runtime === runtime && row.endpoints.includes(endpoint));
-}
-
 /**
  * The steps every model request shares, before any byte goes to an engine: `keep_alive`, the
  * target (a local model, or the pool of hosts serving the name), the 404, the engine's support for
@@ -71,7 +65,7 @@ export async function prepareUpstream(
   });
   if (target.kind === 'pool') {
     const pool = target.pool;
-    const members = pool.members.filter((m) => servesEndpoint(deps, m.runtime, input.endpoint));
+    const members = pool.members.filter((m) => deps.capabilities.serves(m.runtime, input.endpoint));
     const job: UpstreamJob = {
       deps,
       controller,
@@ -135,10 +129,8 @@ function unsupportedBy(deps: GatewayDeps, target: ChatTarget, endpoint: Forwarde
     target.kind === 'local'
       ? [target.model.engine === 'mlx' ? 'mlx' : 'llama_cpp']
       : target.pool.members.map((m) => m.runtime);
-  if (runtimes.some((runtime) => servesEndpoint(deps, runtime, endpoint))) return undefined;
-  const labels = [...new Set(runtimes)]
-    .map((runtime) => deps.factory.getRuntimes().find((row) => row.runtime === runtime)?.label ?? runtime)
-    .join(', ');
+  if (runtimes.some((runtime) => deps.capabilities.serves(runtime, endpoint))) return undefined;
+  const labels = [...new Set(runtimes)].map((runtime) => deps.capabilities.label(runtime)).join(', ');
   return openAIError(
     `${endpoint} is not served by the engine of this model (${labels}); use /v1/chat/completions, or a model on an engine that serves it`,
     'invalid_request_error',

@@ -21,6 +21,7 @@ import { registerMetricsRoutes } from './metrics-routes.js';
 import { openAIError, withRequestId } from './openai-error.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerRouteAuth } from './route-auth.js';
+import { runtimeCapabilities } from './runtime-capabilities.js';
 import { printable } from './untrusted-text.js';
 
 export interface AppDeps {
@@ -123,6 +124,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     dispatcher,
     metrics,
     failoverAttempts: deps.config.values.AUTOBYTEUS_FAILOVER_ATTEMPTS,
+    capabilities: runtimeCapabilities(deps.factory.getRuntimes()),
     aliases: Object.fromEntries(Object.entries(deps.config.models).map(([name, settings]) => [name, settings.alias])),
   });
   return app;
