@@ -11,7 +11,9 @@
 #   - SmolLM2-135M-Instruct.Q4_0.gguf: the Q4_1 model requantized by the llama-quantize the product
 #     built beside llama-server (same llama.cpp source),
 #   - tiny-random-llama.gguf: a few-MB llama model with random weights and SmolLM2's tokenizer
-#     (scripts/make-tiny-gguf.py, run in a venv with the pinned `gguf` package from PyPI).
+#     (scripts/make-tiny-gguf.py, run in a venv with the pinned `gguf` package from PyPI),
+# and the Python clients the e2e tests run against the gateway (step clients:
+# scripts/lib/prepare-python-clients.sh, a venv with the pinned `openai` package from PyPI).
 #
 # The product's home is $AUTOBYTEUS_TEST_CACHE/home (default ~/.cache/autobyteus-test/home), its
 # llama.cpp build cache $AUTOBYTEUS_TEST_CACHE/build-cache. The stable paths the tests use are
@@ -23,6 +25,7 @@
 #   gguf-venv/                the venv make-tiny-gguf.py runs in
 #   mlx-venv/                -> the active MLX venv
 #   hf-cache/, mlx-model     the converted MLX model (Hugging Face cache layout)
+#   clients-venv/             the venv of the Python client tests (openai)
 # A second run checks what is there and costs seconds. Any failure exits non-zero with the reason:
 # the test suite must never skip a real engine silently.
 set -euo pipefail
@@ -263,13 +266,14 @@ setup_mlx() {
   ln -sfn "$repo_dir/snapshots/$commit" "$CACHE/mlx-model"
 }
 
-for step in ${STEPS:-llama model extra-models mlx}; do
+for step in ${STEPS:-llama model extra-models mlx clients}; do
   case "$step" in
     llama) setup_llama ;;
     model) setup_model ;;
     extra-models) setup_extra_models ;;
     mlx) setup_mlx ;;
-    *) die "unknown step '$step' (steps: llama model extra-models mlx)" ;;
+    clients) bash "$SCRIPT_DIR/lib/prepare-python-clients.sh" >/dev/null ;;
+    *) die "unknown step '$step' (steps: llama model extra-models mlx clients)" ;;
   esac
 done
 log "ready: $CACHE"

@@ -31,7 +31,7 @@ for built in "$COLD"/llama-server-*; do
   if [[ -e "$built" && ! -e "$CACHE/build-cache/${built##*/}" ]]; then mv "$built" "$CACHE/build-cache/"; fi
 done
 rm -rf "$COLD"
-STEPS="llama extra-models" bash scripts/prepare-test-engines.sh
+STEPS="llama extra-models clients" bash scripts/prepare-test-engines.sh
 bash scripts/install-deploy-tools.sh  # helm + kubernetes-validate for test/deploy (the tests also run it)
 npx vitest run --exclude "$UP_TEST"
 exit "$up_status"
