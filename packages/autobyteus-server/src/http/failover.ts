@@ -29,6 +29,8 @@ export interface UpstreamJob {
   loadingStream: boolean;
   /** The request's metrics (time to first token, outcome, tokens). */
   measure?: RequestMeasurement;
+  /** The endpoint is answered over the engine's chat completions (it lacks the endpoint; see http/translate/). */
+  translated?: boolean;
   /** What the prompt log line shows when LOG_PROMPTS is on. */
   promptLog?: unknown;
 }

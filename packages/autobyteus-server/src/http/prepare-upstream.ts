@@ -54,7 +54,8 @@ export async function prepareUpstream(
       reply: reply.code(404).send(openAIError(message, 'invalid_request_error', 'model_not_found', 'model')),
     };
   }
-  const unsupported = unsupportedBy(deps, target, input.endpoint);
+  const translated = translatedFor(deps, target, input.endpoint);
+  const unsupported = translated ? undefined : unsupportedBy(deps, target, input.endpoint);
   if (unsupported) return { ok: false, reply: reply.code(400).send(unsupported) };
 
   const name = target.kind === 'local' ? target.model.id : target.pool.name;
@@ -65,12 +66,14 @@ export async function prepareUpstream(
   });
   if (target.kind === 'pool') {
     const pool = target.pool;
-    const members = pool.members.filter((m) => deps.capabilities.serves(m.runtime, input.endpoint));
+    const endpoint = translated ? undefined : input.endpoint;
+    const members = pool.members.filter((m) => deps.capabilities.serves(m.runtime, endpoint));
     const job: UpstreamJob = {
       deps,
       controller,
       arrived,
       loadingStream: false,
+      translated,
       ...(measure ? { measure } : {}),
       source: {
         attempts: deps.failoverAttempts,
@@ -116,19 +119,33 @@ export async function prepareUpstream(
     controller,
     arrived,
     loadingStream,
+    translated,
     ...(measure ? { measure } : {}),
     source: { attempts: 1, next: async () => ({ model: lease.instance.llmModel(), release: () => {} }) },
   };
   return { ok: true, job, done: () => lease.release() };
 }
 
+function runtimesOf(target: ChatTarget): string[] {
+  return target.kind === 'local'
+    ? [target.model.engine === 'mlx' ? 'mlx' : 'llama_cpp']
+    : target.pool.members.map((m) => m.runtime);
+}
+
+/** No engine behind `target` serves `endpoint`, and the gateway translates it for all of them. */
+function translatedFor(deps: GatewayDeps, target: ChatTarget, endpoint: ForwardedEndpoint | undefined): boolean {
+  if (!endpoint) return false;
+  const runtimes = runtimesOf(target);
+  return (
+    !runtimes.some((runtime) => deps.capabilities.serves(runtime, endpoint)) &&
+    runtimes.every((runtime) => deps.capabilities.translates(runtime, endpoint))
+  );
+}
+
 /** The 400 body when no engine behind `target` serves `endpoint` itself; undefined when one does. */
 function unsupportedBy(deps: GatewayDeps, target: ChatTarget, endpoint: ForwardedEndpoint | undefined) {
   if (!endpoint) return undefined;
-  const runtimes =
-    target.kind === 'local'
-      ? [target.model.engine === 'mlx' ? 'mlx' : 'llama_cpp']
-      : target.pool.members.map((m) => m.runtime);
+  const runtimes = runtimesOf(target);
   if (runtimes.some((runtime) => deps.capabilities.serves(runtime, endpoint))) return undefined;
   const labels = [...new Set(runtimes)].map((runtime) => deps.capabilities.label(runtime)).join(', ');
   return openAIError(
