@@ -63,6 +63,14 @@ const SERVER_KEYS = [
     description: 'log prompts and completions (redacted otherwise)',
   },
   {
+    env: 'LOG_FORMAT',
+    toml: 'server.log_format',
+    type: 'enum',
+    values: ['auto', 'json', 'pretty'],
+    default: 'auto',
+    description: 'log format: auto = readable lines on a terminal, JSON lines otherwise',
+  },
+  {
     env: 'AUTOBYTEUS_HEALTH_INTERVAL_MS',
     toml: 'server.health_interval_ms',
     type: 'int',
@@ -171,8 +179,9 @@ const SERVER_KEYS = [
     toml: 'llama_cpp.managed_port',
     type: 'int',
     max: 65535,
-    default: '8000',
-    description: 'port of the managed llama-server (on 127.0.0.1 unless ALLOW_REMOTE)',
+    default: '18000',
+    description:
+      'port of the managed llama-server (on 127.0.0.1 unless ALLOW_REMOTE); further models take the next free ports, up to 199 above',
   },
   {
     env: 'LLAMACPP_DEFAULT_MODEL',
@@ -260,8 +269,8 @@ const SERVER_KEYS = [
     toml: 'mlx.managed_port',
     type: 'int',
     max: 65535,
-    default: '8001',
-    description: 'port of the managed mlx_lm.server',
+    default: '18200',
+    description: 'port of the managed mlx_lm.server; further models take the next free ports, up to 199 above',
   },
   {
     env: 'MLX_MODELS_MAX',
