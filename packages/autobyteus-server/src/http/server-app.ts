@@ -3,6 +3,7 @@ import type { LLMFactory } from 'autobyteus';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
+import { registerConsole } from '../console/register-console.js';
 import type { ManagedEngineStates } from '../engines/engine-inventory.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { createDispatcher, type PoolDispatcher } from '../routing/pool-dispatcher.js';
@@ -105,6 +106,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get('/api/openapi.json', async () => openApiDocument(deps.version));
   registerMetricsRoutes(app, { metrics });
+  registerConsole(app);
   const dispatcher = deps.dispatcher ?? createDispatcher(deps.config, deps.factory, metrics);
   registerAdminRoutes(app, {
     factory: deps.factory,
