@@ -9,6 +9,7 @@ if [[ ! -d node_modules/.bin ]] || [[ package-lock.json -nt node_modules/.packag
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
+bash scripts/install-browser.sh  # Debian chromium for the console's browser test
 CACHE="${AUTOBYTEUS_TEST_CACHE:-$HOME/.cache/autobyteus-test}"
 
 if (($#)); then
