@@ -14,6 +14,7 @@ import { prepareUpstream } from './prepare-upstream.js';
 import { relay } from './relay-forward.js';
 import type { RuntimeCapabilities } from './runtime-capabilities.js';
 import { samplingParamsShape } from './sampling-params.js';
+import { TRANSLATIONS, translate } from './translate/translated-forward.js';
 
 const messageSchema = z.object({ role: z.enum(['system', 'user', 'assistant', 'tool', 'developer']) }).passthrough();
 const chatRequestSchema = z
@@ -89,7 +90,8 @@ function invalid(reply: FastifyReply, error: z.ZodError) {
  * models of the configured hosts; `/v1/chat/completions` routes on `model`: a local model is loaded
  * on demand and held for the request, a host's model goes to the pool of hosts serving it. The other
  * OpenAI and Anthropic endpoints (`FORWARDED_ENDPOINTS`) are routed the same way and passed through to
- * engines that serve them.
+ * engines that serve them; `/v1/messages` and `/v1/responses` are translated to chat completions for the
+ * engines that do not (http/translate/).
  */
 export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): void {
   app.get('/v1/models', async () => ({ object: 'list', data: await listGatewayModels(deps) }));
@@ -139,7 +141,10 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: GatewayDeps): 
       endpoint,
       hooks,
       handle<z.infer<typeof forwardedRequestSchema>>(forwardedRequestSchema, endpoint, (request, reply, job, body) =>
-        relay(request, reply, { ...job, endpoint, body }),
+        // Engines without their own /v1/messages or /v1/responses are answered over chat completions.
+        job.translated && endpoint in TRANSLATIONS
+          ? translate(request, reply, { ...job, body }, TRANSLATIONS[endpoint as keyof typeof TRANSLATIONS])
+          : relay(request, reply, { ...job, endpoint, body }),
       ),
     );
   }
