@@ -18,6 +18,7 @@ import { responsesSchema, responsesToChat } from './responses-request.js';
 import { ResponsesStreamEncoder, responsesAnswer } from './responses-stream.js';
 import { applyStopSequences } from './stop-sequences.js';
 import {
+  describeIssue,
   type StreamEncoder,
   type TranslatedAnswer,
   type TranslatedChunk,
@@ -104,9 +105,8 @@ export async function translate(
   let mapped: ReturnType<AnyTranslation['toChat']> | undefined;
   let refusal: { message: string; param: string } | undefined;
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.join('.') || 'body';
-    refusal = { message: `invalid request: ${param}: ${issue?.message}`, param };
+    const { param, message } = describeIssue(parsed.error.issues as Parameters<typeof describeIssue>[0]);
+    refusal = { message: `invalid request: ${param}: ${message}`, param };
   } else {
     try {
       mapped = translation.toChat(parsed.data);

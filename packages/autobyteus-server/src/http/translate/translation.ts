@@ -73,3 +73,21 @@ export function sseEvent(type: string, data: unknown): string {
 export function joinText(parts: readonly string[]): string {
   return parts.join('\n');
 }
+
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+
+/**
+ * The most telling problem of a failed parse, as `path: message`: inside a union (string or
+ * blocks), the branch that got furthest, so a bad block type is named rather than "Invalid input".
+ */
+export function describeIssue(issues: readonly Issue[], base: PropertyKey[] = []): { param: string; message: string } {
+  const issue = issues[0];
+  if (!issue) return { param: base.join('.') || 'body', message: 'invalid' };
+  const path = [...base, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors?.length) {
+    const depth = (branch: Issue[]) => branch[0]?.path.length ?? -1;
+    const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+    if (best.length && depth(best) > 0) return describeIssue(best, path);
+  }
+  return { param: path.join('.') || 'body', message: issue.message };
+}

@@ -1,0 +1,391 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadFixture } from '../../../autobyteus/test/support/fixtures.js';
+import { type RunningEngine, startMlxServer } from '../../../autobyteus/test/support/real-engines.js';
+import {
+  partialStream,
+  replay,
+  respond,
+  type StubEngine,
+  startStubEngine,
+} from '../../../autobyteus/test/support/stub-engine.js';
+import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
+
+// /v1/messages and /v1/responses for engines that lack them: the gateway translates them to chat
+// completions and back. The official clients must parse what comes back.
+
+const WEATHER_TOOL = {
+  name: 'get_weather',
+  description: 'Get the current weather for a city.',
+  input_schema: {
+    type: 'object' as const,
+    properties: { city: { type: 'string' } },
+    required: ['city'],
+  },
+};
+
+const mlxModels = (id: string) =>
+  respond(200, 'application/json', JSON.stringify({ object: 'list', data: [{ id, object: 'model', created: 1 }] }));
+
+const configFor = (hosts: string[]) => `
+[server]
+port = 0
+[mlx]
+hosts = [${hosts.map((h) => `"${h}"`).join(', ')}]
+[llama_cpp]
+hosts = ""
+[lmstudio]
+hosts = ""
+[ollama]
+hosts = ""
+`;
+
+describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequences, broken streams)', () => {
+  let toolHost: StubEngine;
+  /** Two engines that cut their stream: one for each client (a cut marks its host down). */
+  let cutHosts: StubEngine[];
+  let server: ServerProcess;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+  const TOOL_MODEL = 'stub/tool-model';
+  const CUT_MODELS = ['stub/cut-model-a', 'stub/cut-model-b'];
+  /** The chat bodies the tool host received, parsed. */
+  const toolRequests = () =>
+    toolHost.requests
+      .filter((r) => r.path === '/v1/chat/completions')
+      .map((r) => JSON.parse(r.body) as Record<string, unknown>);
+
+  beforeAll(async () => {
+    const toolStream = loadFixture('mlx', 'chat-tools-stream');
+    const textStream = loadFixture('mlx', 'chat-stream');
+    toolHost = await startStubEngine({
+      '/v1/models': mlxModels(TOOL_MODEL),
+      // A tool result in the history gets a text answer; otherwise the model calls the tool.
+      'POST /v1/chat/completions': (req, res, body) => {
+        const sent = JSON.parse(body) as { messages: Array<{ role: string }>; tools?: unknown[] };
+        const answered = sent.messages.some((m) => m.role === 'tool') || !sent.tools;
+        return replay(answered ? textStream : toolStream)(req, res, body);
+      },
+    });
+    cutHosts = await Promise.all(
+      CUT_MODELS.map((id) =>
+        startStubEngine({
+          '/v1/models': mlxModels(id),
+          'POST /v1/chat/completions': partialStream(textStream, 3, 'destroy'),
+        }),
+      ),
+    );
+    server = await startServerProcess(tempHome(configFor([toolHost.url, ...cutHosts.map((h) => h.url)])));
+    anthropic = new Anthropic({ baseURL: server.url, apiKey: 'unused-on-loopback', maxRetries: 0 });
+    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await Promise.all([toolHost?.close(), ...(cutHosts ?? []).map((host) => host.close())]);
+  });
+
+  it('Anthropic messages, streamed: a tool_use block with parsed input, then the tool_result continues', async () => {
+    const question = { role: 'user' as const, content: 'What is the weather like in Paris right now?' };
+    const stream = anthropic.messages.stream({
+      model: TOOL_MODEL,
+      max_tokens: 64,
+      system: 'You are a helpful assistant.',
+      messages: [question],
+      tools: [WEATHER_TOOL],
+      tool_choice: { type: 'auto' },
+    });
+    const events: string[] = [];
+    stream.on('streamEvent', (event) => events.push(event.type));
+    const message = await stream.finalMessage();
+    expect(events).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+    ]);
+    expect(message.model).toBe(TOOL_MODEL);
+    expect(message.stop_reason).toBe('tool_use');
+    expect(message.usage).toMatchObject({ input_tokens: 393, output_tokens: 31 });
+    const call = message.content.find((block) => block.type === 'tool_use');
+    expect(call).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } });
+    const sent = toolRequests().at(-1) as Record<string, unknown>;
+    expect(sent.tools).toEqual([
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: WEATHER_TOOL.description, parameters: WEATHER_TOOL.input_schema },
+      },
+    ]);
+    expect(sent.tool_choice).toBe('auto');
+    expect(sent.messages).toEqual([
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: question.content },
+    ]);
+
+    const toolUse = call as Anthropic.ToolUseBlock;
+    const next = await anthropic.messages
+      .stream({
+        model: TOOL_MODEL,
+        max_tokens: 64,
+        tools: [WEATHER_TOOL],
+        messages: [
+          question,
+          { role: 'assistant', content: message.content },
+          {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: '{"temperature_c":17}' }],
+          },
+        ],
+      })
+      .finalMessage();
+    expect(next.stop_reason).toBe('end_turn');
+    expect(next.content[0]).toMatchObject({ type: 'text' });
+    expect((next.content[0] as Anthropic.TextBlock).text).toMatch(/^The capital of France/);
+    expect((toolRequests().at(-1) as { messages: unknown[] }).messages).toEqual([
+      { role: 'user', content: question.content },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: toolUse.id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: toolUse.id, content: '{"temperature_c":17}' },
+    ]);
+  });
+
+  it('Anthropic messages, whole: tool_use content and stop_reason; a stop sequence ends the answer and is named', async () => {
+    const whole = await anthropic.messages.create({
+      model: TOOL_MODEL,
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools: [WEATHER_TOOL],
+    });
+    expect(whole.stop_reason).toBe('tool_use');
+    expect(whole.content).toEqual([expect.objectContaining({ type: 'tool_use', input: { city: 'Paris' } })]);
+    const stopped = await anthropic.messages.create({
+      model: TOOL_MODEL,
+      max_tokens: 64,
+      stop_sequences: [' France'],
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+    });
+    expect(stopped.stop_reason).toBe('stop_sequence');
+    expect(stopped.stop_sequence).toBe(' France');
+    expect(stopped.content).toEqual([expect.objectContaining({ type: 'text', text: 'The capital of' })]);
+  });
+
+  it('Responses API, streamed and whole: a function_call output item with its argument events', async () => {
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      { type: 'function', name: 'get_weather', parameters: WEATHER_TOOL.input_schema, strict: false },
+    ];
+    const stream = await openai.responses.create({
+      model: TOOL_MODEL,
+      input: 'What is the weather like in Paris right now?',
+      instructions: 'You are a helpful assistant.',
+      tools,
+      stream: true,
+    });
+    const types: string[] = [];
+    const sequence: number[] = [];
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      types.push(event.type);
+      sequence.push(event.sequence_number);
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    expect(types).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.function_call_arguments.delta',
+      'response.function_call_arguments.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+    expect(sequence).toEqual(types.map((_, i) => i));
+    expect(completed?.status).toBe('completed');
+    expect(completed?.usage).toMatchObject({ input_tokens: 393, output_tokens: 31, total_tokens: 424 });
+    const call = completed?.output[0] as OpenAI.Responses.ResponseFunctionToolCall;
+    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', arguments: '{"city": "Paris"}' });
+
+    const whole = await openai.responses.create({
+      model: TOOL_MODEL,
+      input: [
+        { role: 'user', content: 'What is the weather like in Paris right now?' },
+        { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
+        { type: 'function_call_output', call_id: call.call_id, output: '{"temperature_c":17}' },
+      ],
+      tools,
+    });
+    expect(whole.status).toBe('completed');
+    expect(whole.output_text).toMatch(/^The capital of France/);
+    expect(whole.usage?.total_tokens).toBeGreaterThan(0);
+    expect((toolRequests().at(-1) as { messages: unknown[] }).messages).toEqual([
+      { role: 'user', content: 'What is the weather like in Paris right now?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: call.call_id, type: 'function', function: { name: 'get_weather', arguments: call.arguments } },
+        ],
+      },
+      { role: 'tool', tool_call_id: call.call_id, content: '{"temperature_c":17}' },
+    ]);
+  });
+
+  it('an engine stream cut mid-way ends with an error event for both clients', async () => {
+    const stream = anthropic.messages.stream({
+      model: CUT_MODELS[0] as string,
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+    });
+    let text = '';
+    stream.on('text', (delta) => {
+      text += delta;
+    });
+    const error = await stream.finalMessage().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'api_error', message: expect.stringContaining('mlx engine') },
+    });
+    // The stub sent two tokens before it cut the connection.
+    expect(text).toBe('The capital');
+
+    const types: string[] = [];
+    let failed: OpenAI.Responses.ResponseFailedEvent | undefined;
+    for await (const event of await openai.responses.create({
+      model: CUT_MODELS[1] as string,
+      input: 'Hi',
+      stream: true,
+    })) {
+      types.push(event.type);
+      if (event.type === 'response.failed') failed = event;
+    }
+    expect(types.slice(-2)).toEqual(['error', 'response.failed']);
+    expect(types).not.toContain('response.completed');
+    expect(failed?.response.status).toBe('failed');
+    expect(failed?.response.error?.message).toContain('mlx engine');
+  });
+
+  it('a body the translation cannot carry is refused in each API’s error shape, naming the field', async () => {
+    const anthropicError = await anthropic.messages
+      .create({
+        model: TOOL_MODEL,
+        max_tokens: 8,
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'x' } }],
+          },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(anthropicError).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((anthropicError as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: expect.stringContaining('messages.0.content.0') },
+    });
+    const openaiError = await openai.responses
+      .create({ model: TOOL_MODEL, input: 'Hi', previous_response_id: 'resp_123' })
+      .catch((e: unknown) => e);
+    expect(openaiError).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((openaiError as Error).message).toContain('previous_response_id');
+    const counted = await anthropic.messages
+      .countTokens({ model: TOOL_MODEL, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
+    expect(counted).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((counted as Error).message).toContain(
+      '/v1/messages/count_tokens is not served by the engine of this model (MLX',
+    );
+  });
+});
+
+describe('translated endpoints on the real mlx_lm.server, with the official clients', () => {
+  let engine: RunningEngine;
+  let server: ServerProcess;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+  let model: string;
+
+  beforeAll(async () => {
+    engine = await startMlxServer();
+    server = await startServerProcess(tempHome(configFor([engine.url])), [], {}, 'serve', 120_000);
+    anthropic = new Anthropic({ baseURL: server.url, apiKey: 'unused-on-loopback', maxRetries: 0 });
+    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
+    const models = (await (await fetch(`${server.url}/v1/models`)).json()).data as Array<{
+      id: string;
+      owned_by: string;
+    }>;
+    model = models.find((m) => m.owned_by === 'mlx')?.id as string;
+  }, 240_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await engine?.stop();
+  });
+
+  it('Anthropic messages, streamed with a tool offered, then continued with a tool_result', async () => {
+    expect(model).toBeTruthy();
+    const question = { role: 'user' as const, content: 'What is the weather in Paris?' };
+    const stream = anthropic.messages.stream({ model, max_tokens: 16, messages: [question], tools: [WEATHER_TOOL] });
+    const events: string[] = [];
+    stream.on('streamEvent', (event) => events.push(event.type));
+    const message = await stream.finalMessage();
+    expect(events[0]).toBe('message_start');
+    expect(events.slice(-2)).toEqual(['message_delta', 'message_stop']);
+    expect(message.model).toBe(model);
+    expect(['end_turn', 'max_tokens', 'tool_use']).toContain(message.stop_reason);
+    expect(message.usage.input_tokens).toBeGreaterThan(0);
+    expect(message.usage.output_tokens).toBeGreaterThan(0);
+    // The tiny model may or may not call the tool; the history is continued with a call either way.
+    const next = await anthropic.messages
+      .stream({
+        model,
+        max_tokens: 16,
+        tools: [WEATHER_TOOL],
+        messages: [
+          question,
+          {
+            role: 'assistant',
+            content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }],
+          },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '{"temperature_c":17}' }] },
+        ],
+      })
+      .finalMessage();
+    expect(next.stop_reason).not.toBeNull();
+    expect(next.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('Responses API, streamed and whole, with a function tool', async () => {
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      { type: 'function', name: 'get_weather', parameters: WEATHER_TOOL.input_schema, strict: false },
+    ];
+    const stream = await openai.responses.create({
+      model,
+      input: 'Say hi.',
+      max_output_tokens: 12,
+      tools,
+      stream: true,
+    });
+    const types: string[] = [];
+    let final: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'response.completed' || event.type === 'response.incomplete') final = event.response;
+    }
+    expect(types.slice(0, 3)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added']);
+    expect(['response.completed', 'response.incomplete']).toContain(types.at(-1));
+    expect(final?.usage?.input_tokens).toBeGreaterThan(0);
+    expect(final?.output.length).toBeGreaterThan(0);
+    const whole = await openai.responses.create({ model, input: 'Say hi.', max_output_tokens: 12, tools });
+    expect(whole.object).toBe('response');
+    expect(whole.model).toBe(model);
+    expect(['completed', 'incomplete']).toContain(whole.status);
+    expect(whole.usage?.output_tokens).toBeGreaterThan(0);
+  });
+});
