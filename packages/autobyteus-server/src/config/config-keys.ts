@@ -48,6 +48,13 @@ const SERVER_KEYS = [
     description: 'bearer token for /api and /v1 (generated when remote and unset)',
   },
   {
+    env: 'AUTOBYTEUS_CORS_ORIGINS',
+    toml: 'server.cors_origins',
+    type: 'args',
+    description:
+      'browser origins allowed to call the API cross-origin (comma-separated, e.g. http://localhost:3000; * = any); requests still need the token (unset = no CORS)',
+  },
+  {
     env: 'LOG_LEVEL',
     toml: 'server.log_level',
     type: 'enum',

@@ -1,5 +1,6 @@
 import type { SettingValue } from 'autobyteus';
 import type { ConfigEnvName } from './config-keys.js';
+import { parseCorsOrigins } from './cors-origins.js';
 import { parseRpcServers } from './rpc-servers.js';
 
 /**
@@ -9,4 +10,5 @@ import { parseRpcServers } from './rpc-servers.js';
  */
 export const VALUE_CHECKS: Partial<Record<ConfigEnvName, (value: SettingValue) => SettingValue>> = {
   LLAMACPP_RPC_SERVERS: (value) => parseRpcServers(value as string[]),
+  AUTOBYTEUS_CORS_ORIGINS: (value) => parseCorsOrigins(value as string[]),
 };

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import { registerConsole } from '../console/register-console.js';
 import type { ManagedEngineStates } from '../engines/engine-inventory.js';
+import { registerGraphql } from '../graphql/register-graphql.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { createDispatcher, type PoolDispatcher } from '../routing/pool-dispatcher.js';
 import type { ModelServer } from '../serving/model-server.js';
@@ -16,6 +17,7 @@ import {
   fastifyTimeoutOptions,
   refuseOversizedBody,
 } from './connection-limits.js';
+import { registerCors } from './cors.js';
 import { registerGatewayRoutes } from './gateway-routes.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
@@ -74,6 +76,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Before the token check: an upload that will be refused anyway is not read either way.
     refuseOversizedBody(request, reply, maxBody, limits.drainAfterRefusalMs);
   });
+  // Before the token check: a preflight from an allowed origin carries no token.
+  registerCors(app, deps.config.values.AUTOBYTEUS_CORS_ORIGINS);
   registerRouteAuth(app, deps.apiToken);
 
   // Malformed JSON, oversized bodies, wrong content types: OpenAI-style errors, never HTML or stack traces.
@@ -117,6 +121,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     startedAt,
     version: deps.version,
   });
+  registerGraphql(app, { factory: deps.factory, ...(deps.models ? { models: deps.models } : {}) });
   registerGatewayRoutes(app, {
     factory: deps.factory,
     ...(deps.models ? { models: deps.models } : {}),
