@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type LoadConfigOptions, loadServerConfig, type ServerConfig } from '../config/server-config.js';
-import { createServerLogger } from '../logging/server-logger.js';
+import { createTerminalLogger } from '../logging/terminal-logger.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -13,6 +13,6 @@ export function cliContext(
 ): { config: ServerConfig; logger: Logger } {
   const config = loadServerConfig({ configPath: options.config, overrides });
   const level = process.env.LOG_LEVEL ? config.values.LOG_LEVEL : 'warn';
-  const logger = createServerLogger({ level, logPrompts: config.values.LOG_PROMPTS, destination: process.stderr });
+  const logger = createTerminalLogger(config.values, process.stderr, { level });
   return { config, logger };
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startServer } from '../app/bootstrap.js';
 import { loadServerConfig } from '../config/server-config.js';
-import { createServerLogger } from '../logging/server-logger.js';
+import { createTerminalLogger } from '../logging/terminal-logger.js';
 import type { GlobalOptions } from './cli-context.js';
 import { exitOnSignals } from './shutdown.js';
 
@@ -17,7 +17,7 @@ export function registerServeCommand(program: Command): void {
       if (options.host) overrides.AUTOBYTEUS_HOST = options.host;
       if (options.port) overrides.AUTOBYTEUS_PORT = options.port;
       const config = loadServerConfig({ configPath: globals.config, overrides });
-      const logger = createServerLogger({ level: config.values.LOG_LEVEL, logPrompts: config.values.LOG_PROMPTS });
+      const logger = createTerminalLogger(config.values, process.stdout);
       const server = await startServer(config, logger);
       if (server.generatedToken) {
         process.stderr.write(

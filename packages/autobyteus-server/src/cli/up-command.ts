@@ -4,7 +4,8 @@ import { type LoadConfigOptions, loadServerConfig } from '../config/server-confi
 import { installLlamaCpp } from '../engines/engine-installer.js';
 import { EngineManifestStore } from '../engines/manifest/engine-manifest-store.js';
 import { resolveLlamaBinary, resolveLlamaModel } from '../engines/specs/llama-cpp.js';
-import { createServerLogger } from '../logging/server-logger.js';
+import { TerminalLine } from '../logging/terminal-line.js';
+import { createTerminalLogger } from '../logging/terminal-logger.js';
 import { MODEL_CATALOG } from '../models/catalog.js';
 import type { GlobalOptions } from './cli-context.js';
 import { stderrReporter } from './install-reporter.js';
@@ -31,8 +32,10 @@ export function registerUpCommand(program: Command): void {
       if (options.host) overrides.AUTOBYTEUS_HOST = options.host;
       if (options.port) overrides.AUTOBYTEUS_PORT = options.port;
       let config = loadServerConfig({ configPath: globals.config, overrides });
-      const logger = createServerLogger({ level: config.values.LOG_LEVEL, logPrompts: config.values.LOG_PROMPTS });
-      const reporter = stderrReporter();
+      // One live progress line on stderr (builds, downloads); log lines are printed above it.
+      const terminalLine = new TerminalLine(process.stderr);
+      const logger = createTerminalLogger(config.values, process.stdout, { terminalLine });
+      const reporter = stderrReporter(terminalLine);
 
       if (config.values.LLM_HOST_MANAGEMENT !== 'external') {
         const store = EngineManifestStore.forHome(config.home);

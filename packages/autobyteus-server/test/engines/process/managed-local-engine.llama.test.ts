@@ -27,7 +27,7 @@ describe('ManagedLocalEngine with the real llama-server', () => {
       allowRemote: false,
       extraArgs: ['-c', '1024', '-np', '1', '-t', '2', '--alias', 'SmolLM2-135M-Instruct'],
     });
-    const captured = captureLogger('info');
+    const captured = captureLogger('debug');
     engine = new ManagedLocalEngine({
       name: 'llama-cpp',
       command: command.argv,
@@ -53,8 +53,12 @@ describe('ManagedLocalEngine with the real llama-server', () => {
     expect(chat.status).toBe(200);
     const body = (await chat.json()) as { choices: Array<{ message: { content: string } }> };
     expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
-    // llama-server's own lines reached the logger, under the engine's name.
-    expect(captured.text()).toMatch(/"engine":"llama-cpp".*llama_server: listening on/);
+    // llama-server's own lines reached the logger at debug, under the engine's name; the load is
+    // summed up at info.
+    expect(captured.text()).toMatch(/"level":20,.*"engine":"llama-cpp".*llama_server: listening on/);
+    expect(captured.text()).toMatch(
+      /"level":30,.*"engine":"llama-cpp".*"msg":"SmolLM2-135M-Instruct\.Q4_1\.gguf loaded in /,
+    );
 
     process.kill(firstPid, 'SIGKILL');
     await waitFor(() => engine!.status().state === 'starting', 5_000, 'the crash to be noticed');

@@ -1,0 +1,23 @@
+import type { DestinationStream } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { prettyMessage } from './pretty-message.js';
+
+/**
+ * A pino destination that writes each record as a readable line to `out`, formatted in this
+ * process (pino-pretty's formatter, not its transport): no worker thread, and every line is written
+ * before a `process.exit()`. docs/logging.md has the measurements behind the choice.
+ */
+export function prettyDestination(out: DestinationStream, colorize: boolean): DestinationStream {
+  const format = prettyFactory({
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name',
+    hideObject: true,
+    messageFormat: (log, _messageKey, _levelLabel, { colors }) => prettyMessage(log, colors),
+  });
+  return {
+    write(record: string) {
+      out.write(format(record));
+    },
+  };
+}
