@@ -99,3 +99,14 @@ export class RedirectRefusedError extends DownloadError {
     this.name = 'RedirectRefusedError';
   }
 }
+
+/**
+ * The server answered a ranged part with the whole file (200): it ignores `Range`. The downloader then
+ * falls back to one stream from byte 0; callers only see this if that fallback is impossible.
+ */
+export class RangeIgnoredError extends DownloadError {
+  constructor(url: string) {
+    super(`${redactUrl(url)} answered a ranged request with the whole file (the server ignores Range)`, url);
+    this.name = 'RangeIgnoredError';
+  }
+}

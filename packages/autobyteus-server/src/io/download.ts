@@ -1,13 +1,28 @@
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { assertRoomFor } from './disk-space.js';
-import { ChecksumMismatchError, DiskFullError, DownloadError } from './download-errors.js';
-import { attempt, type DownloadProgressFn, openTransfer, restart, type Transfer } from './download-transfer.js';
+import { ChecksumMismatchError, DiskFullError, DownloadError, RangeIgnoredError } from './download-errors.js';
+import { fetchParts, loadParts, planParts, removeParts, saveParts } from './download-parts.js';
+import { fetchSegmentWithRetries } from './download-retries.js';
+import {
+  type DownloadProgressFn,
+  openTransfer,
+  received,
+  restart,
+  type Segment,
+  type Transfer,
+} from './download-transfer.js';
 import { acquireFileLock, type LockHolder } from './file-lock.js';
-import { hashFileInto, sha256File } from './hash.js';
+import { sha256File } from './hash.js';
 import { redactUrl } from './redact-url.js';
-import { backoffDelay, DEFAULT_RETRY_POLICY, isRetryable } from './retry-policy.js';
-import { sleep } from './sleep.js';
+import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
+import type { TrailingFileHasher } from './trailing-file-hasher.js';
+
+/** Parallel ranged requests for a file of known size (like a browser's or Ollama's downloader). */
+const DEFAULT_CONNECTIONS = 4;
+/** Size of one ranged part: files of at least two parts are fetched in parts. */
+const DEFAULT_PART_BYTES = 32 * 1024 * 1024;
 
 export type { DownloadProgressFn } from './download-transfer.js';
 
@@ -54,6 +69,13 @@ export interface DownloadOptions {
   fsync?: boolean;
   /** Minimum interval between progress callbacks (default 200 ms; the final one always fires). */
   progressIntervalMs?: number;
+  /**
+   * Parallel ranged requests when `expectedSize` is known and spans at least two parts (default 4);
+   * 1 fetches one stream.
+   */
+  connections?: number;
+  /** Bytes per ranged part (default 32 MiB); each part resumes on its own after a failure or a crash. */
+  partBytes?: number;
 }
 
 export interface DownloadResult {
@@ -82,7 +104,13 @@ const inFlight = new Map<string, InFlight>();
  * release archives alike.
  *
  * - Bytes go to `<dest>.partial`; on success (size and sha256 checked) it is renamed to `dest`.
- * - An existing partial is resumed with `Range: bytes=N-` (its prefix re-hashed from disk, streaming).
+ * - A file of known size (`expectedSize`) spanning two parts or more is fetched as ranged parts of
+ *   `partBytes` over `connections` parallel requests, in file order; `<dest>.partial.parts` records each
+ *   part's bytes on disk, so every part resumes where it stopped, in this call or a later one. A server
+ *   that answers a ranged part with 200 (it ignores `Range`) gets one stream from byte 0 instead.
+ * - The sha256 is computed on a worker thread that reads back the contiguous written prefix of the
+ *   partial (see {@link TrailingFileHasher}), so hashing overlaps the transfer on another core.
+ * - One stream resumes an existing partial with `Range: bytes=N-` (its prefix hashed meanwhile).
  *   206 continues; 200 means the server ignored the range, so the partial restarts from byte 0 with that
  *   same response; 416 with a complete partial goes straight to verification.
  * - A cut connection, a 5xx/408/429 or a stall (`stallTimeoutMs` without a byte) is retried with
@@ -92,7 +120,7 @@ const inFlight = new Map<string, InFlight>();
  * - Free space is checked against the size to come before writing ({@link DiskFullError}); a full disk
  *   (before or during the transfer) deletes the partial, which would only block the next pull.
  * - A sha256 mismatch deletes the partial and throws {@link ChecksumMismatchError} (expected, actual, URL).
- * - Memory stays bounded (two 1 MiB write batches plus socket buffers), whatever the file size.
+ * - Memory stays bounded (per connection three 1 MiB write batches plus socket buffers), whatever the file size.
  * - Concurrency: a second call for the same `dest` in this process returns the same promise (its
  *   `onProgress` is fed too). Across processes a lock file `<dest>.partial.lock` admits one writer; the other
  *   waits (by default) and then finds the finished file, or fails at once with `waitForLock: false`.
@@ -144,6 +172,7 @@ async function runDownload(options: DownloadOptions, emit: DownloadProgressFn): 
     if (error instanceof DiskFullError) {
       // A partial on a full disk cannot be finished and only makes the next, smaller pull fail too.
       await unlink(partial).catch(() => undefined);
+      await removeParts(partial);
       throw new DiskFullError(
         options.url,
         error.folder,
@@ -175,24 +204,32 @@ async function reuseExisting(options: DownloadOptions): Promise<DownloadResult |
 }
 
 async function fetchToPartial(options: DownloadOptions, partial: string, emit: DownloadProgressFn) {
-  const handle = await open(partial, 'a');
+  const folder = dirname(partial);
+  // Read-write without truncating: positional writes, so parts can land anywhere in the file.
+  const handle = await open(partial, constants.O_RDWR | constants.O_CREAT, 0o644);
   let closed = false;
+  let t: Transfer | undefined;
   try {
-    const t = await openTransfer(options.url, dirname(partial), handle, options.expectedSize);
-    if (options.expectedSize !== undefined && t.received > options.expectedSize) await restart(t);
-    if (options.expectedSize !== undefined) await assertRoomFor(t.folder, options.expectedSize - t.received, t.url);
-    if (t.received > 0) await hashFileInto(partial, t.hash);
+    const segments = await planSegments(options, partial, handle);
+    t = await openTransfer(options.url, partial, folder, handle, options.expectedSize, segments?.segments);
+    t.etag = segments?.etag;
+    if (!segments && options.expectedSize !== undefined && received(t) > options.expectedSize) await restart(t);
+    if (options.expectedSize !== undefined) {
+      await assertRoomFor(folder, options.expectedSize - received(t), t.url);
+    }
 
-    await transferWithRetries(options, t, emit);
+    await transfer(options, t, partial, emit);
 
-    const actual = t.hash.digest('hex');
+    const size = received(t);
+    const actual = await t.hasher.finish(size);
     if (options.fsync) await handle.sync();
     await handle.close();
     closed = true;
-    if (options.expectedSize !== undefined && t.received !== options.expectedSize) {
+    await removeParts(partial);
+    if (options.expectedSize !== undefined && size !== options.expectedSize) {
       await unlink(partial).catch(() => undefined);
       throw new DownloadError(
-        `size mismatch for ${redactUrl(options.url)}: expected ${options.expectedSize} bytes, got ${t.received}`,
+        `size mismatch for ${redactUrl(options.url)}: expected ${options.expectedSize} bytes, got ${size}`,
         options.url,
       );
     }
@@ -209,25 +246,55 @@ async function fetchToPartial(options: DownloadOptions, partial: string, emit: D
       }
     }
     await rename(partial, options.dest);
-    emit(t.received, t.received, t.rate.rate());
+    emit(size, size, t.rate.rate());
     return {
       path: options.dest,
       sha256: actual,
-      size: t.received,
+      size,
       reused: false,
       requests: t.requests,
       resumedFrom: t.resumedFrom,
     };
   } finally {
+    await t?.hasher.dispose();
     if (!closed) await handle.close().catch(() => undefined);
   }
 }
 
-/** Attempts until the file is complete, or a final error, or the retry policy gives up. */
-async function transferWithRetries(options: DownloadOptions, t: Transfer, emit: DownloadProgressFn): Promise<void> {
-  const maxRetries = options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries;
-  const baseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs;
-  const budgetMs = options.retryBudgetMs ?? DEFAULT_RETRY_POLICY.budgetMs;
+/**
+ * Ranged parts when the size is known and large enough (resuming saved parts when their state matches the
+ * partial), or undefined for one stream (which resumes a partial written by one stream with `Range`).
+ */
+async function planSegments(
+  options: DownloadOptions,
+  partial: string,
+  handle: FileHandle,
+): Promise<{ segments: Segment[]; etag?: string } | undefined> {
+  const size = options.expectedSize;
+  const connections = options.connections ?? DEFAULT_CONNECTIONS;
+  const partBytes = options.partBytes ?? DEFAULT_PART_BYTES;
+  if (size !== undefined) {
+    const saved = await loadParts(partial, size);
+    if (saved) return saved;
+  }
+  await removeParts(partial);
+  if (size === undefined || connections < 2 || size < 2 * partBytes || (await handle.stat()).size > 0) return undefined;
+  await assertRoomFor(dirname(partial), size, options.url);
+  const segments = planParts(size, partBytes);
+  // State first, then the file at its full size: a crash in between leaves an empty partial, which
+  // does not match the state and so starts afresh.
+  await saveParts(partial, { segments, etag: undefined }, size);
+  await handle.truncate(size);
+  return { segments };
+}
+
+/** The parts in parallel, or one stream; a server that ignores `Range` turns parts into one stream. */
+async function transfer(options: DownloadOptions, t: Transfer, partial: string, emit: DownloadProgressFn) {
+  const policy = {
+    maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
+    baseDelayMs: options.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
+    budgetMs: options.retryBudgetMs ?? DEFAULT_RETRY_POLICY.budgetMs,
+  };
   const settings = {
     headers: options.headers,
     signal: options.signal,
@@ -236,29 +303,17 @@ async function transferWithRetries(options: DownloadOptions, t: Transfer, emit: 
     emit,
     onBytes: options.onBytes,
   };
-  let failures = 0;
-  let sinceFirstFailure = 0;
-  for (;;) {
-    const before = t.received;
+  const first = t.segments[0] as Segment;
+  if (first.end !== undefined && options.expectedSize !== undefined) {
+    const connections = options.connections ?? DEFAULT_CONNECTIONS;
     try {
-      if (await attempt(t, settings)) return;
+      await fetchParts(t, partial, options.expectedSize, connections, settings, policy);
+      return;
     } catch (error) {
-      if (!isRetryable(error, options.signal)) throw error;
-      failures = t.received > before ? 1 : failures + 1;
-      if (failures === 1) sinceFirstFailure = t.requests;
-      const delay = backoffDelay(failures, baseDelayMs);
-      const idleMs = performance.now() - t.lastByteAt;
-      if (failures > maxRetries || idleMs + delay > budgetMs) {
-        const attempts = t.requests - sinceFirstFailure + 1;
-        throw new DownloadError(
-          `giving up on ${redactUrl(options.url)}: ${attempts} attempts in a row made no progress for ` +
-            `${(idleMs / 1000).toFixed(1)} s (limits: ${maxRetries + 1} attempts, ${budgetMs / 1000} s without progress); ` +
-            `last error: ${(error as Error).message}`,
-          options.url,
-          { cause: error },
-        );
-      }
-      await sleep(delay, options.signal);
+      if (!(error instanceof RangeIgnoredError)) throw error;
+      await removeParts(partial);
+      await restart(t);
     }
   }
+  await fetchSegmentWithRetries(t, () => t.segments[0] as Segment, settings, policy);
 }

@@ -5,6 +5,7 @@ import {
   DownloadHttpError,
   DownloadStalledError,
   DownloadWriteError,
+  RangeIgnoredError,
   RedirectRefusedError,
 } from './download-errors.js';
 
@@ -37,6 +38,7 @@ export function isRetryable(error: unknown, signal: AbortSignal | undefined): bo
     error instanceof ChecksumMismatchError ||
     error instanceof DownloadWriteError ||
     error instanceof DiskFullError ||
+    error instanceof RangeIgnoredError ||
     error instanceof RedirectRefusedError
   ) {
     return false;

@@ -312,7 +312,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-/** Serves `content` honouring `Range: bytes=N-`, with the fault's cut, stall, trickle or corruption. */
+/** Serves `content` honouring `Range: bytes=N-` and `bytes=N-M`, with the fault's cut, stall, trickle or corruption. */
 async function serve(
   req: IncomingMessage,
   res: ServerResponse,
@@ -322,18 +322,21 @@ async function serve(
 ): Promise<void> {
   const size = content.size;
   let start = 0;
-  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  // One past the last byte this response carries.
+  let end = size;
+  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   if (range && !fault?.ignoreRange) {
     start = Number(range[1]);
-    if (start >= size) {
+    if (range[2]) end = Math.min(size, Number(range[2]) + 1);
+    if (start >= size || start >= end) {
       res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-length': '0' }).end();
       return;
     }
     res.writeHead(206, {
       ...headers,
       'accept-ranges': 'bytes',
-      'content-range': `bytes ${start}-${size - 1}/${size}`,
-      'content-length': String(size - start),
+      'content-range': `bytes ${start}-${end - 1}/${size}`,
+      'content-length': String(end - start),
     });
   } else if (fault?.chunked) {
     res.writeHead(200, headers);
@@ -343,15 +346,15 @@ async function serve(
 
   let cut: number | undefined;
   if (fault?.cutAt) {
-    const index = fault.cutAt.findIndex((offset) => offset > start);
+    const index = fault.cutAt.findIndex((offset) => offset > start && offset < end);
     if (index >= 0) cut = fault.cutAt.splice(index, 1)[0];
   }
   let stall: number | undefined;
-  if (fault?.stallAt !== undefined && fault.stallAt > start) {
+  if (fault?.stallAt !== undefined && fault.stallAt > start && fault.stallAt < end) {
     stall = fault.stallAt;
     fault.stallAt = undefined;
   }
-  const stopAt = Math.min(cut ?? size, stall ?? size);
+  const stopAt = Math.min(cut ?? end, stall ?? end);
   const flip = fault?.corrupt ? Math.floor(size / 2) : -1;
 
   let position = start;
@@ -366,7 +369,7 @@ async function serve(
     if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
     if (fault?.trickle) await new Promise((resolve) => setTimeout(resolve, fault.trickle!.delayMs));
   }
-  if (position >= size) {
+  if (position >= end) {
     res.end();
     return;
   }
