@@ -93,7 +93,8 @@ describe('documents', () => {
     const introspection = await postGraphql(app.url, getIntrospectionQuery(), {}, AUTH);
     expect(introspection.status).toBe(200);
     expect(introspection.body.errors).toBeUndefined();
-    const types = (introspection.body.data?.__schema as { types: Array<{ name: string }> }).types.map((t) => t.name);
+    const schema = (introspection.body.data ?? {}).__schema as { types: Array<{ name: string }> };
+    const types = schema.types.map((t) => t.name);
     expect(types).toEqual(expect.arrayContaining(['ProviderWithModels', 'LlmProviderObject', 'ModelDetail']));
 
     let nested = 'name';
