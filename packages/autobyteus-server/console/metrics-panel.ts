@@ -71,7 +71,8 @@ export class MetricsPanel {
     before: { at: number; samples: Sample[] } | undefined,
     at: number,
   ): number | undefined {
-    if (chart.kind === 'gauge') return total(samples, chart.metric);
+    // A labelled gauge has no sample until its first label set: none in flight yet reads as 0.
+    if (chart.kind === 'gauge') return total(samples, chart.metric) ?? 0;
     if (!before) return undefined;
     if (chart.kind === 'rate') {
       const now = total(samples, chart.metric) ?? 0;
@@ -83,6 +84,7 @@ export class MetricsPanel {
     const sum = (total(samples, `${chart.metric}_sum`) ?? 0) - (total(before.samples, `${chart.metric}_sum`) ?? 0);
     const count =
       (total(samples, `${chart.metric}_count`) ?? 0) - (total(before.samples, `${chart.metric}_count`) ?? 0);
-    return count > 0 ? sum / count : 0;
+    // No request finished since the last scrape: no new point (a 0 would read as instant answers).
+    return count > 0 ? sum / count : undefined;
   }
 }

@@ -3,6 +3,13 @@ import { el, table } from './dom.js';
 import { bytes, duration, relative } from './format.js';
 import { asArray, asObject, type Json, num, str } from './read-json.js';
 
+/** When a loaded model unloads if left idle; `expiresAt` is null while pinned, kept forever, or busy. */
+function expiry(ps: Json): string {
+  if (ps.pinned === true) return 'pinned';
+  if ((num(ps.inFlight) ?? 0) > 0) return 'busy';
+  return relative(str(ps.expiresAt)) || 'never';
+}
+
 /**
  * `/api/models` and `/api/ps`: the local models with their state, Load (with keep_alive) and Unload,
  * then every model discovered on the hosts. Inputs are kept across refreshes so typing survives them.
@@ -99,7 +106,7 @@ export class ModelsPanel {
       el('td', { class: 'num' }, bytes(num(model.sizeBytes))),
       el('td', { class: 'num' }, bytes(num(ps?.rssBytes) ?? num(ps?.estimatedBytes))),
       el('td', {}, keepAliveMs !== undefined ? duration(keepAliveMs) : 'default', ' ', input),
-      el('td', { class: 'muted' }, ps ? (ps.pinned === true ? 'pinned' : relative(str(ps.expiresAt)) || 'never') : ''),
+      el('td', { class: 'muted' }, ps ? expiry(ps) : ''),
       el(
         'td',
         {},

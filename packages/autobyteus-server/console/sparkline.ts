@@ -24,17 +24,19 @@ export function sparkline(values: readonly number[], label: string, width = 160,
   svg.setAttribute('class', 'sparkline');
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', label);
-  const finite = values.filter((v) => Number.isFinite(v));
+  const frame = document.createElementNS(SVG, 'rect');
+  frame.setAttribute('width', String(width));
+  frame.setAttribute('height', String(height));
+  frame.setAttribute('class', 'frame');
+  svg.append(frame);
+  // One value draws as a flat line across (a polyline of one point is invisible).
+  const shown = values.length === 1 ? [values[0] as number, values[0] as number] : values;
+  const finite = shown.filter((v) => Number.isFinite(v));
   const max = Math.max(...finite, 0) || 1;
-  const step = values.length > 1 ? width / (values.length - 1) : 0;
-  const points = values
-    .map(
-      (v, i) =>
-        `${(i * step).toFixed(1)},${(height - 2 - ((Number.isFinite(v) ? v : 0) / max) * (height - 4)).toFixed(1)}`,
-    )
-    .join(' ');
+  const step = shown.length > 1 ? width / (shown.length - 1) : 0;
+  const y = (v: number) => height - 2 - ((Number.isFinite(v) ? v : 0) / max) * (height - 4);
   const line = document.createElementNS(SVG, 'polyline');
-  line.setAttribute('points', points);
+  line.setAttribute('points', shown.map((v, i) => `${(i * step).toFixed(1)},${y(v).toFixed(1)}`).join(' '));
   line.setAttribute('fill', 'none');
   line.setAttribute('class', 'line');
   svg.append(line);
