@@ -8,7 +8,7 @@ const PLAIN: Paint = { cyan: (t) => t, gray: (t) => t };
 
 /** Fields the line shows elsewhere (level, time) or that say nothing to a reader at a terminal. */
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v', 'stream', 'engine', 'component']);
-/** Error fields: pino-pretty prints these itself, with the stack, below the line. */
+/** Error fields (pino's serializer gives `{ type, message, stack }`): the message is shown, the stack only in JSON. */
 const ERROR_KEYS = new Set(['err', 'error']);
 /** A value longer than this is cut: the terminal line is a summary, the JSON format keeps everything. */
 const MAX_VALUE_CHARS = 160;
@@ -25,7 +25,7 @@ export function prettyMessage(log: Record<string, unknown>, paint: Paint = PLAIN
   parts.push(typeof log.msg === 'string' ? visible(log.msg) : '');
   const fields: string[] = [];
   for (const [key, value] of Object.entries(log)) {
-    if (HIDDEN.has(key) || ERROR_KEYS.has(key) || value === undefined) continue;
+    if (HIDDEN.has(key) || value === undefined) continue;
     fields.push(`${key}=${formatValue(key, value)}`);
   }
   if (fields.length > 0) parts.push(paint.gray(fields.join(' ')));
@@ -33,7 +33,12 @@ export function prettyMessage(log: Record<string, unknown>, paint: Paint = PLAIN
 }
 
 function formatValue(key: string, value: unknown): string {
-  if (key === 'req' && isRecord(value)) return visible(`${value.method ?? ''} ${value.url ?? ''}`.trim());
+  if (ERROR_KEYS.has(key) && isRecord(value) && typeof value.message === 'string') {
+    return formatValue('', value.message);
+  }
+  if (key === 'req' && isRecord(value) && typeof value.method === 'string' && typeof value.url === 'string') {
+    return visible(`${value.method} ${value.url}`);
+  }
   if (key === 'res' && isRecord(value) && value.statusCode !== undefined) return String(value.statusCode);
   if (key === 'responseTime' && typeof value === 'number') return `${value.toFixed(1)}ms`;
   const text =
