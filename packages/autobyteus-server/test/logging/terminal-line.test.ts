@@ -7,12 +7,15 @@ const ERASE = '\r\u001b[2K';
 describe('TerminalLine', () => {
   it('redraws a live line in place, and a log line goes above it, not into it', () => {
     let screen = '';
-    const line = new TerminalLine({ write: (text: string) => (screen += text) });
+    const write = (text: string) => {
+      screen += text;
+    };
+    const line = new TerminalLine({ write });
     const logger = createServerLogger({
       level: 'info',
       logPrompts: false,
       format: 'pretty',
-      destination: { write: (text: string) => void (screen += text) },
+      destination: { write },
       terminalLine: line,
     });
     line.show('build  45%');
@@ -21,21 +24,24 @@ describe('TerminalLine', () => {
     line.end();
     expect(screen).toMatch(
       new RegExp(
-        `^${escape(ERASE)}build  45%${escape(ERASE)}\\[[^\\]]+\\] INFO: engine launched\\nbuild  45%${escape(ERASE)}build  46%\\n$`,
+        `^${literal(ERASE)}build  45%${literal(ERASE)}\\[[^\\]]+\\] INFO: engine launched\\nbuild  45%${literal(ERASE)}build  46%\\n$`,
       ),
     );
   });
 
   it('with no live line, writes pass straight through and end() prints nothing', () => {
     let screen = '';
-    const line = new TerminalLine({ write: (text: string) => (screen += text) });
-    line.around(() => (screen += 'a log line\n'));
+    const write = (text: string) => {
+      screen += text;
+    };
+    const line = new TerminalLine({ write });
+    line.around(() => write('a log line\n'));
     line.end();
     expect(screen).toBe('a log line\n');
     expect(line.active).toBe(false);
   });
 });
 
-function escape(text: string): string {
+function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
