@@ -320,6 +320,32 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      '/graphql': {
+        post: {
+          summary:
+            "GraphQL for autobyteus-web's provider screens (docs/graphql.md): availableLlmProvidersWithModels and the audio/image/video listings, reloadLlmModels, reloadLlmProviderModels; GET runs queries only",
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['query'],
+              properties: {
+                query: { type: 'string' },
+                variables: { type: ['object', 'null'] },
+                operationName: { type: ['string', 'null'] },
+              },
+            }),
+          },
+          responses: {
+            '200': json({
+              type: 'object',
+              properties: { data: { type: ['object', 'null'] }, errors: { type: 'array' } },
+            }),
+            '400': { description: 'the document does not validate (it fails as a whole)', ...json({ type: 'object' }) },
+            '401': errors['401'],
+          },
+        },
+      },
       '/v1/models': {
         get: {
           summary: 'OpenAI-compatible model list (ids are model identifiers)',
