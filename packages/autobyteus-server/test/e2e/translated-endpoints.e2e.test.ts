@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadFixture } from '../../../autobyteus/test/support/fixtures.js';
 import { type RunningEngine, startMlxServer } from '../../../autobyteus/test/support/real-engines.js';
 import {
@@ -43,12 +43,18 @@ hosts = ""
 
 describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequences, broken streams)', () => {
   let toolHost: StubEngine;
+  /** Thinks first (reasoning deltas), then answers; or streams slowly for the client that hangs up. */
+  let reasoningHost: StubEngine;
+  let slowHost: StubEngine;
+  let slowAborted = 0;
   /** Two engines that cut their stream: one for each client (a cut marks its host down). */
   let cutHosts: StubEngine[];
   let server: ServerProcess;
   let anthropic: Anthropic;
   let openai: OpenAI;
   const TOOL_MODEL = 'stub/tool-model';
+  const REASONING_MODEL = 'stub/reasoning-model';
+  const SLOW_MODEL = 'stub/slow-model';
   const CUT_MODELS = ['stub/cut-model-a', 'stub/cut-model-b'];
   /** The chat bodies the tool host received, parsed. */
   const toolRequests = () =>
@@ -76,14 +82,40 @@ describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequ
         }),
       ),
     );
-    server = await startServerProcess(tempHome(configFor([toolHost.url, ...cutHosts.map((h) => h.url)])));
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'x', created: 1, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    reasoningHost = await startStubEngine({
+      '/v1/models': mlxModels(REASONING_MODEL),
+      'POST /v1/chat/completions': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(
+          chunk({ role: 'assistant', reasoning: 'The user' }) +
+            chunk({ reasoning: ' greets me.' }) +
+            chunk({ content: 'Hello!' }) +
+            chunk({}, 'stop') +
+            `data: ${JSON.stringify({ id: 'c', object: 'chat.completion', choices: [], usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } })}\n\n` +
+            'data: [DONE]\n\n',
+        );
+      },
+    });
+    slowHost = await startStubEngine({
+      '/v1/models': mlxModels(SLOW_MODEL),
+      'POST /v1/chat/completions': (req, res, body) => {
+        res.on('close', () => {
+          if (!res.writableFinished) slowAborted++;
+        });
+        return replay(textStream, { eventDelayMs: 300 })(req, res, body);
+      },
+    });
+    const hosts = [toolHost, reasoningHost, slowHost, ...cutHosts].map((h) => h.url);
+    server = await startServerProcess(tempHome(configFor(hosts)));
     anthropic = new Anthropic({ baseURL: server.url, apiKey: 'unused-on-loopback', maxRetries: 0 });
     openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
   });
 
   afterAll(async () => {
     await server?.stop();
-    await Promise.all([toolHost?.close(), ...(cutHosts ?? []).map((host) => host.close())]);
+    await Promise.all([toolHost, reasoningHost, slowHost, ...(cutHosts ?? [])].map((host) => host?.close()));
   });
 
   it('Anthropic messages, streamed: a tool_use block with parsed input, then the tool_result continues', async () => {
@@ -234,6 +266,45 @@ describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequ
       },
       { role: 'tool', tool_call_id: call.call_id, content: '{"temperature_c":17}' },
     ]);
+  });
+
+  it('reasoning comes back as a thinking block and as a reasoning item, streamed and whole', async () => {
+    const question = [{ role: 'user' as const, content: 'Hello' }];
+    const streamed = await anthropic.messages
+      .stream({ model: REASONING_MODEL, max_tokens: 32, messages: question })
+      .finalMessage();
+    expect(streamed.content).toEqual([
+      { type: 'thinking', thinking: 'The user greets me.', signature: '' },
+      { type: 'text', text: 'Hello!', citations: null },
+    ]);
+    expect(streamed).toMatchObject({ stop_reason: 'end_turn', usage: { input_tokens: 7, output_tokens: 4 } });
+    const { data: whole, response } = await anthropic.messages
+      .create({ model: REASONING_MODEL, max_tokens: 32, messages: question })
+      .withResponse();
+    expect(whole.content.map((block) => block.type)).toEqual(['thinking', 'text']);
+    expect(Number(response.headers.get('x-autobyteus-overhead-ms'))).toBeGreaterThanOrEqual(0);
+
+    const stream = openai.responses.stream({ model: REASONING_MODEL, input: 'Hello' });
+    const final = await stream.finalResponse();
+    expect(final.output.map((item) => item.type)).toEqual(['reasoning', 'message']);
+    expect(final.output[0]).toMatchObject({ content: [{ type: 'reasoning_text', text: 'The user greets me.' }] });
+    expect(final.output_text).toBe('Hello!');
+    const created = await openai.responses.create({ model: REASONING_MODEL, input: 'Hello' });
+    expect(created.output_text).toBe('Hello!');
+    expect(created.usage).toMatchObject({ input_tokens: 7, output_tokens: 4, total_tokens: 11 });
+  });
+
+  it('a client that hangs up mid-stream stops the engine', async () => {
+    const stream = anthropic.messages.stream({
+      model: SLOW_MODEL,
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'Capital of France?' }],
+    });
+    const ended = stream.finalMessage().catch((e: unknown) => e);
+    await new Promise<void>((resolve) => stream.once('text', () => resolve()));
+    stream.abort();
+    expect(await ended).toBeInstanceOf(Anthropic.APIUserAbortError);
+    await vi.waitFor(() => expect(slowAborted).toBe(1), { timeout: 10_000, interval: 50 });
   });
 
   it('an engine stream cut mid-way ends with an error event for both clients', async () => {

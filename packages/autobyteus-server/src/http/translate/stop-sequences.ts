@@ -76,6 +76,9 @@ export async function* applyStopSequences(
       return;
     }
     if (!chunk.content) {
+      // A stop sequence does not span a tool call or reasoning: held text goes out first, in order.
+      const rest = scanner.flush();
+      if (rest) yield { isComplete: false, content: rest };
       yield chunk;
       continue;
     }
