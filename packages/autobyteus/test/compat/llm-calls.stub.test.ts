@@ -115,7 +115,7 @@ describe('BaseLLM calls over recorded llama-server answers', () => {
     expect(body?.tools).toStrictEqual([weatherTool]);
     expect(body?.tool_choice).toBe('auto');
     expect(body).not.toHaveProperty('logicalConversationId');
-    expect((body?.messages as unknown[]).slice(2, 4)).toStrictEqual([
+    expect((body!.messages as unknown[]).slice(2, 4)).toStrictEqual([
       {
         role: 'assistant',
         content: null,
@@ -136,7 +136,7 @@ describe('BaseLLM calls over recorded llama-server answers', () => {
       }),
       new Message(MessageRole.TOOL, { tool_payload: new ToolResultPayload('c', 'get_weather', null, 'no city') }),
     ]);
-    expect((chatBodies(llama!)[0]?.messages as unknown[])[2]).toStrictEqual({
+    expect((chatBodies(llama!)[0]!.messages as unknown[])[2]).toStrictEqual({
       role: 'tool',
       content: 'Error: no city',
       tool_call_id: 'c',
@@ -178,7 +178,7 @@ describe('BaseLLM calls over recorded llama-server answers', () => {
     await llm.sendUserMessage(
       new LLMUserMessage({ content: 'Compare', image_urls: ['https://example.com/cat.jpg', png] }),
     );
-    const [, user] = chatBodies(llama!)[0]?.messages as Array<{ content: unknown }>;
+    const [, user] = chatBodies(llama!)[0]!.messages as Array<{ content: unknown }>;
     expect(user?.content).toStrictEqual([
       { type: 'text', text: 'Compare' },
       { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
