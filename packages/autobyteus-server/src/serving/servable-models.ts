@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ModelSettings } from '../config/model-settings.js';
@@ -7,6 +8,7 @@ import { MODEL_CATALOG } from '../models/catalog.js';
 import type { AttentionShape } from '../models/gguf-header.js';
 import { hubCacheDir } from '../models/hub-cache-dir.js';
 import { listLocalModels } from '../models/local-models.js';
+import { modelPaths } from '../models/model-paths.js';
 import type { GgufHeaderCache } from './gguf-header-cache.js';
 
 /** One model on this machine that a managed engine can serve. */
@@ -121,4 +123,94 @@ async function folderSize(folder: string): Promise<number> {
     ),
   );
   return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** A path's change stamp: mtime, ctime, size and inode, or `-` when it does not exist. */
+function stampOf(path: string): string {
+  const info = statSync(path, { throwIfNoEntry: false, bigint: false });
+  return info ? `${info.mtimeMs}/${info.ctimeMs}/${info.size}/${info.ino}` : '-';
+}
+
+/** Entries of a folder, none when it does not exist or is not one. */
+function entriesOf(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * {@link listServableModels} read again only when what it reads changed. The gateway looks a model
+ * name up on every request, and a fresh listing (folder scans, registry.json, the hub cache's snapshot
+ * files, MLX folder sizes) cost far more than the request's own work; this checks a few `stat`s per
+ * request instead: the models folder, its gguf folder, registry.json and each GGUF file in it, an
+ * absolute `LLAMACPP_DEFAULT_MODEL`, and with MLX the hub cache folder and per cached repo its `snapshots`,
+ * `refs` and `blobs` folders and each snapshot folder. Every write a pull makes renames into one of
+ * those (a finished GGUF, registry.json, a snapshot's links, refs), so a model pulled while the server
+ * runs is servable on the next request. The stamps are taken before the listing, so a change that
+ * lands during one is seen on the next request. Synchronous stats: a handful of microseconds each,
+ * where a thread-pool round trip per path would cost more than the stat.
+ */
+export class ServableModelsCache {
+  private last: { paths: string[]; stamp: string; models: Promise<ServableModel[]> } | undefined;
+
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly engines: readonly EngineName[],
+    private readonly headers?: GgufHeaderCache,
+  ) {}
+
+  /** The servable models now: the last listing while nothing it read changed, else a new one. */
+  list = (): Promise<ServableModel[]> => {
+    const last = this.last;
+    if (last && this.stampOf(last.paths) === last.stamp) return last.models;
+    // Fixed paths first, then the ones found in them: a folder added between the two is listed too.
+    const fixed = this.fixedPaths();
+    const fixedStamp = this.stampOf(fixed);
+    const found = this.foundPaths();
+    const paths = [...fixed, ...found];
+    const stamp = `${fixedStamp}|${this.stampOf(found)}`;
+    const models = listServableModels(this.config, this.engines, this.headers);
+    const entry = { paths, stamp, models };
+    this.last = entry;
+    models.catch(() => {
+      if (this.last === entry) this.last = undefined;
+    });
+    return models;
+  };
+
+  private stampOf(paths: readonly string[]): string {
+    return paths.map(stampOf).join('|');
+  }
+
+  private fixedPaths(): string[] {
+    const models = modelPaths(this.config.home);
+    const paths = [models.root, models.registry];
+    if (this.engines.includes('llama-cpp')) {
+      paths.push(models.gguf);
+      const extra = this.config.values.LLAMACPP_DEFAULT_MODEL;
+      if (extra?.startsWith('/')) paths.push(extra);
+    }
+    if (this.engines.includes('mlx')) paths.push(hubCacheDir(this.config));
+    return paths;
+  }
+
+  /** Each GGUF file, and per hub repo its snapshots, refs and blobs folders and its snapshot folders. */
+  private foundPaths(): string[] {
+    const paths: string[] = [];
+    if (this.engines.includes('llama-cpp')) {
+      const gguf = modelPaths(this.config.home).gguf;
+      for (const name of entriesOf(gguf)) if (name.toLowerCase().endsWith('.gguf')) paths.push(join(gguf, name));
+    }
+    if (!this.engines.includes('mlx')) return paths;
+    const hub = hubCacheDir(this.config);
+    for (const repo of entriesOf(hub)) {
+      if (!repo.startsWith('models--')) continue;
+      const snapshots = join(hub, repo, 'snapshots');
+      paths.push(snapshots, join(hub, repo, 'refs'), join(hub, repo, 'blobs'));
+      for (const snapshot of entriesOf(snapshots)) paths.push(join(snapshots, snapshot));
+    }
+    return paths;
+  }
 }

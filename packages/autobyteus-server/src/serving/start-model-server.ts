@@ -9,7 +9,7 @@ import { engineSpecs } from '../engines/specs/engine-spec.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { GgufHeaderCache } from './gguf-header-cache.js';
 import { ModelServer } from './model-server.js';
-import { listServableModels, type ServableModel } from './servable-models.js';
+import { listServableModels, type ServableModel, ServableModelsCache } from './servable-models.js';
 
 function real(path: string): string {
   try {
@@ -68,7 +68,7 @@ export async function startModelServer(context: {
     supervisor,
     programs,
     ...(context.metrics ? { metrics: context.metrics } : {}),
-    listModels: () => listServableModels(config, engines, headers),
+    listModels: new ServableModelsCache(config, engines, headers).list,
   });
   const onDisk = await listServableModels(config, engines, headers);
   logger.info({ engines, models: onDisk.length }, 'local models servable on demand');
