@@ -2,11 +2,20 @@ import type { LLMModel as CoreLLMModel } from '../llm/llm-model.js';
 import type { ChatMessage, ContentPart } from '../transport/chat-types.js';
 import { UnsupportedMediaError } from './compat-errors.js';
 import { imageUrlFor } from './media-source.js';
-import { type Message, MessageRole } from './messages.js';
+import { MessageRole } from './messages.js';
 
-/** What a message must look like: ours, or autobyteus-ts's own `Message` (read by shape). */
-export type MessageLike = Pick<Message, 'role' | 'content'> &
-  Partial<Pick<Message, 'image_urls' | 'audio_urls' | 'video_urls'>> & { tool_payload?: unknown };
+/**
+ * What a message must look like: ours, autobyteus-ts's own `Message` (its role enum has the same
+ * values) or a plain object; tool payloads are read by shape, not by class.
+ */
+export interface MessageLike {
+  role: `${MessageRole}`;
+  content: string | null;
+  image_urls?: string[];
+  audio_urls?: string[];
+  video_urls?: string[];
+  tool_payload?: unknown;
+}
 
 interface ToolCallsShape {
   toolCalls: Array<{ id: string; name: string; arguments: unknown }>;
