@@ -22,11 +22,10 @@ describe('translated endpoints on the real mlx_lm.server, with the official clie
     server = await startServerProcess(tempHome(configFor([engine.url])), [], {}, 'serve', 120_000);
     anthropic = new Anthropic({ baseURL: server.url, apiKey: 'unused-on-loopback', maxRetries: 0 });
     openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
-    const models = (await (await fetch(`${server.url}/v1/models`)).json()).data as Array<{
-      id: string;
-      owned_by: string;
-    }>;
-    model = models.find((m) => m.owned_by === 'mlx')?.id as string;
+    const listing = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+      data: Array<{ id: string; owned_by: string }>;
+    };
+    model = listing.data.find((m) => m.owned_by === 'mlx')?.id as string;
   }, 240_000);
 
   afterAll(async () => {
