@@ -6,7 +6,8 @@ import { type ServerProcess, startServerProcess, tempHome } from '../support/ser
 // The Python `openai` package from PyPI (the clients venv of the test set-up), as Python apps use
 // it, through the gateway with a token: the scripts in ./python print JSON, asserted on here.
 // The real llama-server serves chat, completions, embeddings (an instance of its own started with
-// --embeddings) and responses itself; the real mlx_lm.server serves chat and completions.
+// --embeddings) and responses itself; the real mlx_lm.server serves chat and completions, and the
+// gateway translates responses to chat for it.
 const CHAT_MODEL = 'SmolLM2-135M-Instruct';
 const EMBED_MODEL = 'smol-embed';
 const TOKEN = 'python-client-test-token';
@@ -27,6 +28,11 @@ interface ChatStreamResult {
 interface CompletionsResult {
   whole: { model: string; text: string; finish_reason: string | null };
   streamed: { models: string[]; text: string; finish_reason: string | null };
+}
+interface ResponsesResult {
+  types: string[];
+  text: string;
+  final: { model: string; status: string; incomplete_reason: string | null; output_text: string } | null;
 }
 interface ErrorResult {
   raised: string | null;
@@ -116,11 +122,7 @@ describe('the Python openai package through the gateway (real llama-server, real
   });
 
   it('the Responses API, streamed, from llama-server', async () => {
-    const result = (await runPythonClient('responses_stream.py', [CHAT_MODEL], target)) as {
-      types: string[];
-      text: string;
-      final: { model: string; status: string; output_text: string } | null;
-    };
+    const result = (await runPythonClient('responses_stream.py', [CHAT_MODEL], target)) as ResponsesResult;
     expect(result.types).toEqual(expect.arrayContaining(['response.created', 'response.output_text.delta']));
     expect(result.types.at(-1)).toBe('response.completed');
     expect(result.text.length).toBeGreaterThan(0);
@@ -142,6 +144,22 @@ describe('the Python openai package through the gateway (real llama-server, real
     expect(result.whole.text.length).toBeGreaterThan(0);
     expect(result.streamed.text.length).toBeGreaterThan(0);
     expect(result.streamed.models).toEqual([mlxModel]);
+  });
+
+  it('the Responses API, streamed, from mlx_lm.server (the gateway translates it to chat)', async () => {
+    const result = (await runPythonClient('responses_stream.py', [mlxModel], target)) as ResponsesResult;
+    expect(result.types).toEqual(expect.arrayContaining(['response.created', 'response.output_text.delta']));
+    // Cut by max_output_tokens, the answer ends as the OpenAI API ends it: incomplete, with the reason.
+    const last = result.types.at(-1);
+    if (last === 'response.incomplete') {
+      expect(result.final).toMatchObject({ status: 'incomplete', incomplete_reason: 'max_output_tokens' });
+    } else {
+      expect(last).toBe('response.completed');
+      expect(result.final?.status).toBe('completed');
+    }
+    expect(result.text.length).toBeGreaterThan(0);
+    expect(result.final?.model).toBe(mlxModel);
+    expect(result.final?.output_text).toBe(result.text);
   });
 
   it('a wrong token raises openai.AuthenticationError carrying the gateway message', async () => {

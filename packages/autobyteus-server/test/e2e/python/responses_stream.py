@@ -1,4 +1,5 @@
-"""The Responses API, streamed (what Codex-style clients speak)."""
+"""The Responses API, streamed (what Codex-style clients speak). The stream ends with
+response.completed, or response.incomplete when max_output_tokens cut the answer."""
 
 from gateway_client import client, emit, model_arg
 
@@ -10,7 +11,7 @@ for event in stream:
         types.append(event.type)
     if event.type == "response.output_text.delta":
         text += event.delta
-    if event.type == "response.completed":
+    if event.type in ("response.completed", "response.incomplete"):
         final = event.response
 emit(
     {
@@ -18,6 +19,11 @@ emit(
         "text": text,
         "final": None
         if final is None
-        else {"model": final.model, "status": final.status, "output_text": final.output_text},
+        else {
+            "model": final.model,
+            "status": final.status,
+            "incomplete_reason": final.incomplete_details.reason if final.incomplete_details else None,
+            "output_text": final.output_text,
+        },
     }
 )
