@@ -93,7 +93,8 @@ describe('documents', () => {
     const introspection = await postGraphql(app.url, getIntrospectionQuery(), {}, AUTH);
     expect(introspection.status).toBe(200);
     expect(introspection.body.errors).toBeUndefined();
-    const schema = (introspection.body.data ?? {}).__schema as { types: Array<{ name: string }> };
+    const data = introspection.body.data as { __schema: { types: Array<{ name: string }> } };
+    const schema = data.__schema;
     const types = schema.types.map((t) => t.name);
     expect(types).toEqual(expect.arrayContaining(['ProviderWithModels', 'LlmProviderObject', 'ModelDetail']));
 

@@ -198,3 +198,43 @@ describe('reload mutations', () => {
     expect(local.body.errors?.[0]?.extensions?.code).toBe('PROVIDER_NOT_FOUND');
   });
 });
+
+describe('a host that stops answering', () => {
+  it('is STALE_ERROR with its last good models after a reload, READY again once it answers', async () => {
+    let answering = true;
+    const health = replay(loadFixture('llama-cpp', 'health'));
+    const flaky = await startStubEngine({
+      '/health': (req, res, body) => (answering ? health(req, res, body) : res.destroy()),
+      '/v1/models': replay(loadFixture('llama-cpp', 'models')),
+      '/props': replay(loadFixture('llama-cpp', 'props')),
+    });
+    const own = await startApp({ configToml: `[llama_cpp]\nhosts = ["${flaky.url}"]\n` });
+    try {
+      const listing = async () => {
+        const { body } = await postGraphql(own.url, GET_AVAILABLE_LLM_PROVIDERS_WITH_MODELS);
+        expect(body.errors).toBeUndefined();
+        return (body.data as Record<string, Listing>).availableLlmProvidersWithModels as Listing;
+      };
+      expect((await listing())[0]?.provider.status).toBe('READY');
+      answering = false;
+      const reload = await postGraphql(own.url, RELOAD_LLM_MODELS);
+      expect(reload.body.data?.reloadLlmModels).toBe(
+        'Models reloaded successfully: 1 models on 1 hosts (0 up); 0 added, 0 removed.',
+      );
+      const [stale] = await listing();
+      expect(stale?.provider.status).toBe('STALE_ERROR');
+      expect(stale?.provider.statusMessage).toMatch(
+        /^host down: .+; 1 models listed from its last answer or from disk$/,
+      );
+      expect(stale?.models.map((m) => [m.name, m.description])).toEqual([
+        ['SmolLM2-135M-Instruct', 'Q4_1, 135M parameters, last listed by its host, which is not answering now'],
+      ]);
+      answering = true;
+      await postGraphql(own.url, RELOAD_LLM_MODELS);
+      expect((await listing())[0]?.provider.status).toBe('READY');
+    } finally {
+      await own.close();
+      await flaky.close();
+    }
+  });
+});
