@@ -1,7 +1,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEngine, startMlxServer } from '../../../autobyteus/test/support/real-engines.js';
+import {
+  freePort,
+  MLX_REPO_ID,
+  mlxHubCache,
+  mlxPython,
+  type RunningEngine,
+  startMlxServer,
+} from '../../../autobyteus/test/support/real-engines.js';
 import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 import { configFor, WEATHER_TOOL } from '../support/translated-endpoints.js';
 
@@ -93,4 +100,50 @@ describe('translated endpoints on the real mlx_lm.server, with the official clie
     expect(['completed', 'incomplete']).toContain(whole.status);
     expect(whole.usage?.output_tokens).toBeGreaterThan(0);
   });
+});
+
+describe('translated endpoints on a local MLX model loaded on demand (real mlx_lm.server)', () => {
+  let server: ServerProcess | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('a streamed Anthropic request gets loading comments first, then the Messages events', async () => {
+    server = await startServerProcess(
+      tempHome('[lmstudio]\nhosts = ""\n[ollama]\nhosts = ""\n[llama_cpp]\nhosts = ""\n'),
+      [],
+      {
+        AUTOBYTEUS_PORT: '0',
+        MLX_MANAGED: 'true',
+        MLX_PYTHON_BIN: mlxPython(),
+        MLX_MANAGED_PORT: String(await freePort()),
+        HF_HUB_CACHE: mlxHubCache(),
+        HF_HUB_OFFLINE: '1',
+      },
+      'serve',
+      120_000,
+    );
+    const response = await fetch(`${server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MLX_REPO_ID,
+        max_tokens: 4,
+        stream: true,
+        messages: [{ role: 'user', content: 'Say hi.' }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text.startsWith(`: loading ${MLX_REPO_ID}`)).toBe(true);
+    const events = [...text.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
+    expect(events[0]).toBe('message_start');
+    expect(events.slice(-2)).toEqual(['message_delta', 'message_stop']);
+    // Loaded now: the official client reads the same route.
+    const client = new Anthropic({ baseURL: server.url, apiKey: 'unused-on-loopback', maxRetries: 0 });
+    const message = await client.messages
+      .stream({ model: MLX_REPO_ID, max_tokens: 4, messages: [{ role: 'user', content: 'Say hi.' }] })
+      .finalMessage();
+    expect(message.stop_reason).toBe('max_tokens');
+  }, 240_000);
 });

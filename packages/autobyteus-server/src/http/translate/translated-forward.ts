@@ -119,7 +119,9 @@ export async function translate(
     const { message, param } = refusal ?? { message: 'invalid request', param: 'body' };
     measure?.finished('error');
     if (job.loadingStream) {
-      res.end(translation.stream(job.body.model, job.body).fail(message));
+      // The 200 went out while the model loaded: the refusal comes as the API's opening and error events.
+      const encoder = translation.stream(job.body.model, job.body);
+      res.end(encoder.start() + encoder.fail(message));
       return reply;
     }
     return reply.code(400).send(openAIError(message, 'invalid_request_error', 'invalid_request', param));
