@@ -1,7 +1,5 @@
+import { MANAGED_PORT_SPAN as PORT_SPAN } from '../engines/managed-ports.js';
 import { isPortOpen } from '../engines/process/port-probe.js';
-
-/** How many ports above the base are tried before giving up. */
-const PORT_SPAN = 200;
 
 /**
  * Hands out loopback ports for model instances: from `base` upward, skipping ports an instance holds
