@@ -8,6 +8,7 @@ import {
   type StubEngine,
   startStubEngine,
 } from '../../../autobyteus/test/support/stub-engine.js';
+import { parseMetrics, sampleValue } from '../support/prometheus-text.js';
 import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 import { configFor, mlxModels, WEATHER_TOOL } from '../support/translated-endpoints.js';
 
@@ -266,6 +267,11 @@ describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequ
     const created = await openai.responses.create({ model: REASONING_MODEL, input: 'Hello' });
     expect(created.output_text).toBe('Hello!');
     expect(created.usage).toMatchObject({ input_tokens: 7, output_tokens: 4, total_tokens: 11 });
+    // Counted like chat: four requests, four tokens each.
+    const metrics = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
+    const host = reasoningHost.url;
+    expect(sampleValue(metrics, 'autobyteus_requests_total', { model: REASONING_MODEL, host, outcome: 'ok' })).toBe(4);
+    expect(sampleValue(metrics, 'autobyteus_tokens_generated_total', { model: REASONING_MODEL, host })).toBe(16);
   });
 
   it('a client that hangs up mid-stream stops the engine', async () => {
