@@ -162,6 +162,8 @@ describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequ
       },
       { role: 'tool', tool_call_id: toolUse.id, content: '{"temperature_c":17}' },
     ]);
+    // LOG_PROMPTS is off: the conversation stays out of the server's log.
+    expect(server.output()).not.toContain(question.content);
   });
 
   it('Anthropic messages, whole: tool_use content and stop_reason; a stop sequence ends the answer and is named', async () => {
