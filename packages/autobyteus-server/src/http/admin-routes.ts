@@ -2,7 +2,7 @@ import { type LLMFactory, type LocalRuntime, parseRuntime } from 'autobyteus';
 import type { FastifyInstance } from 'fastify';
 import { modelView } from '../app/model-view.js';
 import type { ServerConfig } from '../config/server-config.js';
-import { listEngines, type ManagedEngineStates } from '../engines/engine-inventory.js';
+import type { ManagedEngineStates } from '../engines/engine-inventory.js';
 import type { PoolDispatcher } from '../routing/pool-dispatcher.js';
 import type { ModelServer } from '../serving/model-server.js';
 import { localModelView, registerLocalModelRoutes } from './local-model-routes.js';
@@ -21,7 +21,7 @@ export interface AdminDeps {
   dispatcher?: PoolDispatcher;
 }
 
-/** `/api/*`: health, models, engines, reload, and the local models' ps/load/unload/delete. */
+/** `/api/*`: health, models, reload, and the local models' ps/load/unload/delete (engines: engine-routes.ts). */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get('/api/health', async () => ({
     status: 'ok',
@@ -42,8 +42,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     models: deps.factory.listAvailableModels().map(modelView),
     local: deps.models ? (await deps.models.list()).map(localModelView) : [],
   }));
-
-  app.get('/api/engines', async () => ({ engines: listEngines(deps.factory, deps.config, deps.managed) }));
 
   app.post('/api/models/reload', async (request, reply) => {
     const query = request.query as { runtime?: string };

@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { LLMFactory } from 'autobyteus';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { BackgroundJobs } from '../app/background-jobs.js';
+import { EngineUpgrades } from '../app/engine-upgrades.js';
+import { ModelPulls } from '../app/model-pulls.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { registerConsole } from '../console/register-console.js';
 import type { ManagedEngineStates } from '../engines/engine-inventory.js';
+import { EngineManifestStore } from '../engines/manifest/engine-manifest-store.js';
 import { registerGraphql } from '../graphql/register-graphql.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
 import { createDispatcher, type PoolDispatcher } from '../routing/pool-dispatcher.js';
@@ -18,11 +22,13 @@ import {
   refuseOversizedBody,
 } from './connection-limits.js';
 import { registerCors } from './cors.js';
+import { registerEngineRoutes } from './engine-routes.js';
 import { registerGatewayRoutes } from './gateway-routes.js';
 import { registerJsonBodyParser } from './json-body-parser.js';
 import { registerMetricsRoutes } from './metrics-routes.js';
 import { openAIError, withRequestId } from './openai-error.js';
 import { openApiDocument } from './openapi-document.js';
+import { registerPullRoutes } from './pull-routes.js';
 import { registerRouteAuth } from './route-auth.js';
 import { runtimeCapabilities } from './runtime-capabilities.js';
 import { printable } from './untrusted-text.js';
@@ -43,6 +49,8 @@ export interface AppDeps {
   connectionLimits?: Partial<ConnectionLimits>;
   /** The metrics `GET /metrics` shows; absent: a registry of the app's own (so the route always exists). */
   metrics?: ServerMetrics;
+  /** Model pulls and engine upgrades started through the API (default: a tracker of the app's own). */
+  jobs?: BackgroundJobs;
 }
 
 /** Builds the HTTP app: admin API, OpenAPI document and the OpenAI-compatible gateway on one port. */
@@ -120,6 +128,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     managed: deps.managed,
     startedAt,
     version: deps.version,
+  });
+  const jobs = deps.jobs ?? new BackgroundJobs();
+  const store = EngineManifestStore.forHome(deps.config.home);
+  // Pulls and upgrades in flight are cancelled (and unwound) before the app closes.
+  app.addHook('onClose', async () => jobs.close());
+  registerPullRoutes(app, { jobs, pulls: new ModelPulls({ config: deps.config, jobs }) });
+  registerEngineRoutes(app, {
+    factory: deps.factory,
+    config: deps.config,
+    managed: deps.managed,
+    store,
+    upgrades: new EngineUpgrades({
+      config: deps.config,
+      logger: deps.logger,
+      jobs,
+      store,
+      ...(deps.models ? { models: deps.models } : {}),
+    }),
   });
   registerGraphql(app, { factory: deps.factory, ...(deps.models ? { models: deps.models } : {}) });
   registerGatewayRoutes(app, {

@@ -93,6 +93,17 @@ export class ModelServer {
     return Object.keys(this.deps.programs) as EngineName[];
   }
 
+  /**
+   * Makes the next loads of `engine` start `program` (after an engine upgrade or rollback). Models
+   * already loaded keep the process they run; their program stays on disk (versions are only
+   * removed by `engines remove`). False when this server does not run that engine.
+   */
+  useProgram(engine: EngineName, program: string): boolean {
+    if (!(engine in this.deps.programs)) return false;
+    this.deps.programs[engine] = program;
+    return true;
+  }
+
   /** Every servable model on disk, with its state (`loaded`, `loading`, `available`, `failed` + reason). */
   async list(): Promise<Array<{ model: ServableModel; state: ModelState; reason?: string }>> {
     const models = await this.deps.listModels();
