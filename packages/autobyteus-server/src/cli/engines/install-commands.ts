@@ -10,6 +10,7 @@ import {
 import type { InstalledEngine } from '../../engines/install/commit-install.js';
 import { EngineManifestStore } from '../../engines/manifest/engine-manifest-store.js';
 import type { EngineName } from '../../engines/specs/engine-name.js';
+import { TerminalLine } from '../../logging/terminal-line.js';
 import { cliContext, type GlobalOptions } from '../cli-context.js';
 import { stderrReporter } from '../install-reporter.js';
 import { ENGINE_ARG_HELP, engineArg } from './engine-arg.js';
@@ -83,9 +84,11 @@ export function registerInstallCommands(engines: Command): void {
             : 'install a newer version beside the active one; activate it only if it passes its smoke test',
         ),
     ).action(async (name: string, flags: InstallFlags, command: Command) => {
-      const { config, logger } = cliContext(command.optsWithGlobals<GlobalOptions>());
+      // The build/download percentage and warnings logged meanwhile share stderr: one live line.
+      const terminalLine = new TerminalLine(process.stderr);
+      const { config, logger } = cliContext(command.optsWithGlobals<GlobalOptions>(), undefined, terminalLine);
       const store = EngineManifestStore.forHome(config.home);
-      const reporter = stderrReporter();
+      const reporter = stderrReporter(terminalLine);
       const install = INSTALLERS[engineArg(name)];
       const installed = await install(flags, { config, store, logger, reporter, upgrade: verb === 'upgrade' });
       for (const warning of store.warnings) reporter.log(`warning: ${warning}`);
