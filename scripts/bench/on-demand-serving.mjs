@@ -74,7 +74,12 @@ async function startServer(ctx, env = {}) {
     Object.entries(process.env).filter(([k]) => !/^(AUTOBYTEUS_|LLAMACPP_|MLX_|OLLAMA_|LMSTUDIO_|LLM_|LOG_)/.test(k)),
   );
   // LOG_LEVEL=debug: the engine's own lines (its `model loaded`, read below) are logged at debug.
-  const ours = { AUTOBYTEUS_HOME: ctx.home, AUTOBYTEUS_PORT: `${port}`, AUTOBYTEUS_KEEP_ALIVE: '-1', LOG_LEVEL: 'debug' };
+  const ours = {
+    AUTOBYTEUS_HOME: ctx.home,
+    AUTOBYTEUS_PORT: `${port}`,
+    AUTOBYTEUS_KEEP_ALIVE: '-1',
+    LOG_LEVEL: 'debug',
+  };
   const llama = { LLAMACPP_MANAGED: 'true', LLAMACPP_BINARY_PATH: ctx.bin, LLAMACPP_MANAGED_PORT: `${enginePort}` };
   const stdio = ['ignore', 'pipe', 'pipe'];
   const child = ctx.children.track(
