@@ -37,7 +37,9 @@ export function createTerminalLogger(
       isTTY,
     ),
     colorize: isTTY,
-    destination: pino.destination(stream.fd),
+    // Synchronous on a terminal, so a log line is on screen before the live progress line is redrawn
+    // below it (and a terminal is slow enough that buffering buys nothing); buffered elsewhere.
+    destination: pino.destination({ dest: stream.fd, sync: isTTY }),
     ...(isTTY && options.terminalLine ? { terminalLine: options.terminalLine } : {}),
   });
 }
