@@ -36,7 +36,7 @@ function start(): void {
   const chat = new ChatPanel(api, panelBody('chat'));
   const engines = new EnginesPanel(api, panelBody('engines'));
   const metrics = new MetricsPanel(panelBody('metrics'));
-  const pulls = new PullsPanel(panelBody('pulls'));
+  const pulls = new PullsPanel(api, panelBody('pulls'), () => void run('models', () => models.refresh()));
   const errors = new Map<string, string>();
 
   function show(panel: string) {
@@ -61,8 +61,8 @@ function start(): void {
         const samples = parsePrometheusText(await api.text('/metrics'));
         const at = Date.now();
         metrics.update(samples, at);
-        pulls.update(samples, at);
       }),
+      run('pulls', () => pulls.refresh()),
     ]);
     lastError.textContent = [...errors.values()].join(' · ');
     document.body.dataset.refreshed = String(Date.now());

@@ -24,6 +24,7 @@ export const CONSOLE_ASSETS: readonly string[] = [
   'sparkline.js',
   'hosts-panel.js',
   'models-panel.js',
+  'job-view.js',
   'engines-panel.js',
   'pulls-panel.js',
   'metrics-panel.js',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobPaths, jobSchemas } from './openapi-jobs.js';
 import { samplingParamsShape } from './sampling-params.js';
 
 /** The admin API and gateway described as OpenAPI 3.1, served at `/api/openapi.json`. */
@@ -59,6 +60,7 @@ export function openApiDocument(version: string) {
       enabled: { type: 'boolean' },
       managed: { type: 'boolean' },
       process: { type: ['object', 'null'], additionalProperties: true },
+      installed: { $ref: '#/components/schemas/InstalledVersions' },
       hosts: {
         type: 'array',
         items: {
@@ -151,6 +153,7 @@ export function openApiDocument(version: string) {
         Engine: engine,
         LoadedModel: loadedModel,
         LocalModel: localModel,
+        ...jobSchemas,
       },
     },
     security: [{ bearer: [] }, {}],
@@ -274,9 +277,11 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      ...jobPaths,
       '/api/engines': {
         get: {
-          summary: 'Local engines: hosts, managed or external, version and process state',
+          summary:
+            'Local engines: hosts, managed or external, versions (installed: active, previous) and process state',
           responses: {
             '200': json({
               type: 'object',

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,12 @@ import { loadFixture, sseEvents } from '../../../autobyteus/test/support/fixture
 import { freePort, llamaServerBinary, smolLmGguf } from '../../../autobyteus/test/support/real-engines.js';
 import { replay, type StubEngine, startStubEngine } from '../../../autobyteus/test/support/stub-engine.js';
 import { CONSOLE_CSP } from '../../src/console/register-console.js';
-import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
+import { writeFakeLlamaServer } from '../engines/support/fake-llama.js';
+import { startGithubReleases } from '../engines/support/github-releases-server.js';
+import { contentOf, FakeHub } from '../models/support/fake-hub.js';
+import { tinyGguf } from '../models/support/tiny-gguf.js';
+import { fakeLlamaRelease, linuxCpuAsset } from '../support/fake-llama-release.js';
+import { cleanEnv, runCli, type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
 // The web console in Debian's chromium (driven by playwright-core, which downloads no browser), in
 // front of a real server process: first with a stub llama.cpp host replaying a recorded stream, then
@@ -175,11 +181,12 @@ describe('console with a stub llama.cpp host (token required)', () => {
     await page.locator(`#hosts tr[data-host="llama_cpp@${stub.url}"] .badge.up`).waitFor();
     await page.locator(`#models tr[data-model="${stubModel}"]`).waitFor();
     expect(await page.textContent(`#models tr[data-model="${stubModel}"]`)).toContain('served');
-    await page.locator('#engines tr[data-engine="llama_cpp"]').waitFor();
-    expect(await page.textContent('#engines tr[data-engine="llama_cpp"]')).toContain(
-      'autobyteus-server engines upgrade llama-cpp',
+    await page.locator('#engines tr[data-engine="llama_cpp"] button[data-action="upgrade"]').waitFor();
+    expect(await page.textContent('#engines tr[data-engine="llama_cpp"] [data-role="versions"]')).toBe(
+      'none installed',
     );
-    expect(await page.textContent('#pulls')).toContain('autobyteus-server models pull');
+    await page.locator('#pulls #pull-model').waitFor();
+    expect(await page.locator('#pull-catalog option[value="smollm2-135m-instruct-q4_1"]').count()).toBe(1);
     expect(await page.textContent('#server-info')).toMatch(/autobyteus-server \S+ · up/);
     // The latency history grows with every refresh (one point per round).
     await page.waitForFunction(
@@ -287,4 +294,106 @@ describe('console with a managed real llama-server (load, chat, unload)', () => 
     expect(pageErrors.get(page)).toEqual([]);
     await page.context().close();
   }, 180_000);
+});
+
+describe('console: a pull with live progress, and an engine upgrade / rollback (fake hub and release site)', () => {
+  let hub: FakeHub;
+  let releases: Awaited<ReturnType<typeof startGithubReleases>>;
+  let server: ServerProcess;
+  const ref = 'hf:test-org/Console-Pull-GGUF/Console-Pulled.Q4_0.gguf';
+
+  beforeAll(async () => {
+    hub = await FakeHub.start();
+    const { commit } = hub.addRepo('test-org/Console-Pull-GGUF', {
+      'Console-Pulled.Q4_0.gguf': contentOf(tinyGguf({ size: 4 * 1024 * 1024 })),
+    });
+    // Trickled (about 6 s): the page's one-second polls see the bar at several points.
+    for (const rev of ['main', commit]) {
+      hub.setFault(`/test-org/Console-Pull-GGUF/resolve/${rev}/Console-Pulled.Q4_0.gguf`, {
+        trickle: { chunkBytes: 64 * 1024, delayMs: 100 },
+      });
+    }
+    releases = await startGithubReleases([
+      { tag: 'b200', assets: [{ name: linuxCpuAsset('b200'), body: await fakeLlamaRelease('b200', 200) }] },
+    ]);
+    const home = tempHome('[llama_cpp]\nhosts = ""\n[lmstudio]\nhosts = ""\n[ollama]\nhosts = ""\n');
+    // An installed (not configured) llama.cpp, so the models are served from the home and upgrades apply.
+    const folder = mkdtempSync(join(tmpdir(), 'autobyteus-v1-'));
+    writeFakeLlamaServer(folder, { build: 1 });
+    const installed = await runCli(
+      ['engines', 'install', 'llama-cpp', '--from', folder, '--version', 'v1', '--no-smoke'],
+      cleanEnv(home),
+    );
+    expect(installed.code, installed.stderr).toBe(0);
+    server = await startServerProcess(home, [], {
+      AUTOBYTEUS_PORT: '0',
+      AUTOBYTEUS_API_TOKEN: TOKEN,
+      HF_ENDPOINT: hub.baseUrl,
+      HF_HUB_CACHE: join(home, 'hf-hub'),
+      LLAMACPP_MANAGED: 'true',
+      LLAMACPP_MANAGED_PORT: String(await freePort()),
+      LLAMACPP_RELEASE_URL: releases.baseUrl,
+      LLAMACPP_BACKEND: 'cpu',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await hub?.close();
+    await releases?.close();
+  });
+
+  it('type a model, click Pull: the bar moves, the pull ends done and the model is listed under Models', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/ui`);
+    await enterToken(page, TOKEN);
+    await page.locator('#pull-model').waitFor();
+    expect(await page.locator(`#models tr[data-local-model="Console-Pulled.Q4_0"]`).count()).toBe(0);
+    await page.fill('#pull-model', ref);
+    await page.click('#pull-start');
+    const row = page.locator('#pull-jobs tr[data-job]').first();
+    await row.locator('progress').waitFor();
+    // The bar's value as the page shows it, each time it changed, until the job ended.
+    const values: number[] = [];
+    while ((await row.getAttribute('data-state')) !== 'done') {
+      const value = await row.locator('progress').evaluate((bar) => (bar as HTMLProgressElement).value);
+      if (values.at(-1) !== value) values.push(value);
+      if (values.length === 2) await shot(page, 'pull-progress');
+      await page.waitForTimeout(200);
+    }
+    const moving = values.filter((v) => v > 0 && v < 4 * 1024 * 1024);
+    expect(moving.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1] ?? 0);
+    expect(await row.textContent()).toContain('Console-Pulled.Q4_0');
+    await page.locator('#models tr[data-local-model="Console-Pulled.Q4_0"] [data-state="available"]').waitFor();
+    await shot(page, 'pull-done');
+    expect(pageErrors.get(page)).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  it('Engines: versions with the active one, Upgrade (confirmed) as a job, Rollback', async () => {
+    const page = await newPage();
+    const questions: string[] = [];
+    page.on('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.goto(`${server.url}/ui`);
+    await enterToken(page, TOKEN);
+    const engine = page.locator('#engines tr[data-engine="llama_cpp"]');
+    await engine.locator('li[data-version="v1"] .badge.loaded').waitFor();
+    await engine.locator('button[data-action="upgrade"]').click();
+    await engine.locator('[data-role="upgrade-job"] [data-job-state="done"]').waitFor({ timeout: 60_000 });
+    await engine.locator('li[data-version="b200"] .badge.loaded').waitFor();
+    expect(await engine.locator('li[data-version="v1"]').textContent()).toContain('previous');
+    await shot(page, 'engine-upgraded');
+    await engine.locator('button[data-action="rollback"]').click();
+    await engine.locator('li[data-version="v1"] .badge.loaded').waitFor();
+    expect(await engine.textContent()).toContain('b200 → v1');
+    expect(questions).toHaveLength(2);
+    expect(questions[0]).toMatch(/^Upgrade llama-cpp\?/);
+    await shot(page, 'engine-rolled-back');
+    expect(pageErrors.get(page)).toEqual([]);
+    await page.context().close();
+  }, 90_000);
 });

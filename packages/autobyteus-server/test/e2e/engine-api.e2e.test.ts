@@ -1,18 +1,17 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../autobyteus/test/support/real-engines.js';
 import { writeFakeLlamaServer } from '../engines/support/fake-llama.js';
 import { startGithubReleases } from '../engines/support/github-releases-server.js';
+import { linuxCpuAsset as ASSET, fakeLlamaRelease } from '../support/fake-llama-release.js';
 import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
 // Engine upgrade / rollback through the admin API of a real server process, against the local
 // GitHub-shaped release site the install tests use (a stand-in llama-server in each release archive,
 // which answers --version: the smoke test without a default model).
 const TOKEN = `engine-token-${process.pid}-9c2e`;
-const ASSET = (tag: string) => `llama-${tag}-bin-ubuntu-x64.tar.gz`;
 const CONFIG = '[llama_cpp]\nhosts = ""\n[lmstudio]\nhosts = ""\n[ollama]\nhosts = ""\n';
 
 interface Job {
@@ -28,15 +27,6 @@ interface Installed {
   previous: string | null;
   versions: Array<{ version: string; active: boolean; previous: boolean; source: string }>;
   program: string;
-}
-
-async function releaseArchive(tag: string, build: number): Promise<Buffer> {
-  const dir = mkdtempSync(join(tmpdir(), 'autobyteus-release-'));
-  mkdirSync(join(dir, `llama-${tag}`));
-  writeFakeLlamaServer(join(dir, `llama-${tag}`), { build });
-  const file = join(dir, 'release.tar.gz');
-  await tar.c({ gzip: true, file, cwd: dir, portable: true }, [`llama-${tag}`]);
-  return readFileSync(file);
 }
 
 function client(server: () => ServerProcess) {
@@ -80,8 +70,8 @@ describe('engine API against the local release site', () => {
 
   beforeAll(async () => {
     releases = await startGithubReleases([
-      { tag: 'b100', assets: [{ name: ASSET('b100'), body: await releaseArchive('b100', 100) }] },
-      { tag: 'b200', assets: [{ name: ASSET('b200'), body: await releaseArchive('b200', 200) }] },
+      { tag: 'b100', assets: [{ name: ASSET('b100'), body: await fakeLlamaRelease('b100', 100) }] },
+      { tag: 'b200', assets: [{ name: ASSET('b200'), body: await fakeLlamaRelease('b200', 200) }] },
     ]);
     server = await startServerProcess(tempHome(CONFIG), [], {
       AUTOBYTEUS_PORT: '0',

@@ -212,6 +212,24 @@ describe('pull API', () => {
     expect((await api('/api/pulls/not-a-uuid')).status).toBe(404);
   });
 
+  it('the OpenAPI document describes the pull, job and engine routes', async () => {
+    const doc = (await (await api('/api/openapi.json')).json()) as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    for (const path of [
+      '/api/models/pull',
+      '/api/pulls',
+      '/api/pulls/{id}',
+      '/api/jobs/{id}/events',
+      '/api/engines/{engine}/upgrade',
+      '/api/engines/{engine}/rollback',
+    ]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Job', 'InstalledVersions']));
+  });
+
   it('a model the hub does not have fails the job with 404 and the hub message', async () => {
     const started = await startPull('hf:test-org/missing-repo/missing.gguf');
     expect(started.status).toBe(202);
