@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -236,5 +237,53 @@ describe('pull API', () => {
     const final = (await until(started.body.id, ended)).at(-1);
     expect(final).toMatchObject({ state: 'failed', error: { status: 404, code: 'model_not_found' } });
     expect(final?.error?.message).toMatch(/test-org\/missing-repo/);
+  }, 30_000);
+});
+
+describe('pull API on a full disk', () => {
+  // A real small file system (a 2 MiB tmpfs; mounting needs root: without it this fails, never skips).
+  let mountPoint: string;
+  let small: ServerProcess;
+
+  beforeAll(async () => {
+    mountPoint = mkdtempSync(join(tmpdir(), 'autobyteus-full-api-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint], { stdio: 'pipe' });
+    const home = join(mountPoint, 'home');
+    mkdirSync(home);
+    writeFileSync(join(home, 'config.toml'), '[llama_cpp]\nhosts = ""\n[lmstudio]\nhosts = ""\n[ollama]\nhosts = ""\n');
+    hub.addRepo('test-org/Big-GGUF', { 'Big.gguf': contentOf(tinyGguf({ size: 3 * 1024 * 1024 })) });
+    small = await startServerProcess(home, [], {
+      AUTOBYTEUS_PORT: '0',
+      AUTOBYTEUS_API_TOKEN: TOKEN,
+      HF_ENDPOINT: hub.baseUrl,
+      HF_HUB_CACHE: join(home, 'hf-hub'),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await small?.stop();
+    if (mountPoint) {
+      execFileSync('umount', [mountPoint], { stdio: 'pipe' });
+      rmSync(mountPoint, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the job with 507 and the message naming the bytes needed and free', async () => {
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const started = await fetch(`${small.url}/api/models/pull`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'hf:test-org/Big-GGUF/Big.gguf' }),
+    });
+    expect(started.status).toBe(202);
+    const { id } = (await started.json()) as { id: string };
+    let final: Job;
+    for (;;) {
+      final = ((await (await fetch(`${small.url}/api/jobs/${id}`, { headers })).json()) as { job: Job }).job;
+      if (ended(final)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(final).toMatchObject({ state: 'failed', error: { status: 507, code: 'insufficient_storage' } });
+    expect(final.error?.message).toMatch(/no space left on .*need \d+ bytes, have \d+/);
   }, 30_000);
 });
