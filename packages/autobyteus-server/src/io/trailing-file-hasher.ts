@@ -1,5 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
+/** Progress below this is not sent to the worker until more is written (or the file is finished). */
+const ADVANCE_STEP_BYTES = 8 * 1024 * 1024;
+
 // The worker reads back what the download wrote (from the page cache, where it still is) instead of being
 // sent the chunks: the download thread does no hashing and no copying, memory stays one 1 MiB buffer, and
 // parts written out of order are hashed in file order. Plain CommonJS run with `eval`, so the same code
@@ -66,7 +69,8 @@ export class TrailingFileHasher {
 
   /** Bytes [0, upTo) of the file are written and will not change. */
   advance(upTo: number): void {
-    if (upTo <= this.requested) return;
+    // A message per 8 MiB: each costs the download thread a structured clone and a wake-up of the worker.
+    if (upTo < this.requested + ADVANCE_STEP_BYTES) return;
     this.requested = upTo;
     this.worker.postMessage({ upTo });
   }
