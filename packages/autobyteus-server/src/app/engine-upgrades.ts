@@ -89,6 +89,7 @@ const UPGRADERS: Record<EngineName, Upgrader> = {
  */
 export class EngineUpgrades {
   private readonly store: EngineManifestStore;
+  private readonly listeners: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly deps: {
@@ -100,6 +101,15 @@ export class EngineUpgrades {
     },
   ) {
     this.store = deps.store ?? EngineManifestStore.forHome(deps.config.home);
+  }
+
+  /** Calls `listener` (and waits for it) after each change of the active version, before the job ends. */
+  onChange(listener: () => Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
+  private async changed(): Promise<void> {
+    for (const listener of this.listeners) await listener();
   }
 
   /** Starts (or joins) the upgrade of `engine`. */
@@ -124,6 +134,7 @@ export class EngineUpgrades {
     await this.refuseWhenPinned(engine);
     try {
       const result = await this.store.rollback(engine);
+      await this.changed();
       return { ...result, inUse: await this.useActive(engine) };
     } catch (error) {
       if (error instanceof EngineManifestError) throw new EngineRequestError(409, 'no_previous_version', error.message);
@@ -145,6 +156,7 @@ export class EngineUpgrades {
       logger: this.deps.logger,
       reporter,
     });
+    await this.changed();
     job.progress({ phase: 'done', fraction: 1 });
     return {
       engine,

@@ -85,13 +85,65 @@ async function installedVersions(
 }
 
 /**
+ * The installed versions of every managed engine as last read. `GET /api/engines` answers from it and
+ * reads again behind the answer, so the handler never waits on the disk: a client that half-closes
+ * its side after the request (allowed in HTTP/1.1) would otherwise see the connection closed before
+ * the answer. Changes made through the API are read in before their call or job ends; changes made by
+ * another process (the CLI) show from the next request on.
+ */
+class InstalledVersionsCache {
+  private views: InstalledVersionsView[] | undefined;
+  private reading: Promise<InstalledVersionsView[]> | undefined;
+
+  constructor(
+    private readonly store: EngineManifestStore,
+    private readonly config: ServerConfig,
+  ) {}
+
+  /** Reads the manifest again (one read at a time; callers during a read share it). */
+  refresh(): Promise<InstalledVersionsView[]> {
+    this.reading ??= Promise.all(ENGINE_NAMES.map((name) => installedVersions(this.store, this.config, name)))
+      .then((views) => {
+        this.views = views;
+        return views;
+      })
+      .finally(() => {
+        this.reading = undefined;
+      });
+    return this.reading;
+  }
+
+  /** The views as last read (reading first only when never read), then a fresh read behind the answer. */
+  async current(onError: (error: unknown) => void): Promise<InstalledVersionsView[]> {
+    const known = this.views;
+    const fresh = this.refresh();
+    if (known) {
+      fresh.catch(onError);
+      return known;
+    }
+    return fresh;
+  }
+}
+
+/**
  * `GET /api/engines` (every runtime with its hosts, process and, for the engines the server installs,
  * the installed versions and which one is active), `POST /api/engines/:engine/upgrade` (202 + a job,
  * see `app/engine-upgrades.ts`) and `POST /api/engines/:engine/rollback` (instant). The engine name is
  * matched against the engine table, never used as a path.
  */
 export function registerEngineRoutes(app: FastifyInstance, deps: EngineRouteDeps): void {
-  app.get('/api/engines', async () => {
+  const installed = new InstalledVersionsCache(deps.store, deps.config);
+  deps.upgrades.onChange(async () => {
+    await installed.refresh();
+  });
+  app.addHook('onReady', async () => {
+    await installed.refresh().catch((error) => app.log.warn({ err: error }, 'reading the engines manifest failed'));
+  });
+
+  app.get('/api/engines', async (request) => {
+    const views = await installed.current((error) =>
+      request.log.warn({ err: error }, 'reading the engines manifest failed'),
+    );
     const engines: Array<EngineView & { installed?: InstalledVersionsView }> = listEngines(
       deps.factory,
       deps.config,
@@ -99,7 +151,8 @@ export function registerEngineRoutes(app: FastifyInstance, deps: EngineRouteDeps
     );
     for (const view of engines) {
       const spec = specForRuntime(view.runtime);
-      if (spec) view.installed = await installedVersions(deps.store, deps.config, spec.name);
+      const found = spec ? views.find((v) => v.engine === spec.name) : undefined;
+      if (found) view.installed = found;
     }
     return { engines };
   });
