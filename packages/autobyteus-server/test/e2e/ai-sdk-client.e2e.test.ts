@@ -1,46 +1,21 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { APICallError, embed, generateText, jsonSchema, streamText, tool } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEngine, startLlamaServer, startMlxServer } from '../../../autobyteus/test/support/real-engines.js';
-import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
+import { CHAT_MODEL, type ClientGateway, EMBED_MODEL, startClientGateway } from '../support/client-gateway.js';
 
 // The AI SDK (`ai` with `@ai-sdk/openai-compatible`) as a TypeScript app sets it up against an
 // OpenAI-compatible server: baseURL = the gateway's /v1, apiKey = its token. Real llama-server
 // (chat, and embeddings from an instance started with --embeddings) and real mlx_lm.server.
-const CHAT_MODEL = 'SmolLM2-135M-Instruct';
-const EMBED_MODEL = 'smol-embed';
 const TOKEN = 'ai-sdk-test-token';
-let chatEngine: RunningEngine;
-let embedEngine: RunningEngine;
-let mlxEngine: RunningEngine;
-let server: ServerProcess;
+let gatewayUnderTest: ClientGateway;
+let server: ClientGateway['server'];
 let gateway: ReturnType<typeof createOpenAICompatible>;
 let mlxModel: string;
 
 beforeAll(async () => {
-  [chatEngine, embedEngine, mlxEngine] = await Promise.all([
-    startLlamaServer(),
-    startLlamaServer({ extraArgs: ['--embeddings', '--pooling', 'mean'], alias: EMBED_MODEL }),
-    startMlxServer(),
-  ]);
-  server = await startServerProcess(
-    tempHome(`
-[server]
-port = 0
-[llama_cpp]
-hosts = ["${chatEngine.url}", "${embedEngine.url}"]
-[mlx]
-hosts = ["${mlxEngine.url}"]
-[lmstudio]
-hosts = ""
-[ollama]
-hosts = ""
-`),
-    [],
-    { AUTOBYTEUS_API_TOKEN: TOKEN },
-    'serve',
-    120_000,
-  );
+  gatewayUnderTest = await startClientGateway(TOKEN);
+  server = gatewayUnderTest.server;
+  mlxModel = gatewayUnderTest.mlxModel;
   // includeUsage asks for the final usage chunk of a stream, as apps that count tokens do.
   gateway = createOpenAICompatible({
     name: 'autobyteus',
@@ -48,14 +23,10 @@ hosts = ""
     apiKey: TOKEN,
     includeUsage: true,
   });
-  const listed = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  const models = ((await listed.json()) as { data: Array<{ id: string; owned_by: string }> }).data;
-  mlxModel = models.find((m) => m.owned_by === 'mlx')?.id as string;
 }, 240_000);
 
 afterAll(async () => {
-  await server?.stop();
-  await Promise.all([chatEngine?.stop(), embedEngine?.stop(), mlxEngine?.stop()]);
+  await gatewayUnderTest?.stop();
 });
 
 /** streamText to the end: the text, every part type seen, the finish part and any error part. */

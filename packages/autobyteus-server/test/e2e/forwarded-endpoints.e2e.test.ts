@@ -1,59 +1,27 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEngine, startLlamaServer, startMlxServer } from '../../../autobyteus/test/support/real-engines.js';
-import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
+import { CHAT_MODEL, type ClientGateway, EMBED_MODEL, startClientGateway } from '../support/client-gateway.js';
 
 // The OpenAI and Anthropic endpoints beyond chat, through the gateway with the official clients,
 // passed through to the real llama-server (which serves them itself) and refused for the real
 // mlx_lm.server where it does not serve them.
-const CHAT_MODEL = 'SmolLM2-135M-Instruct';
-const EMBED_MODEL = 'smol-embed';
-let chatEngine: RunningEngine;
-let embedEngine: RunningEngine;
-let mlxEngine: RunningEngine;
-let server: ServerProcess;
+let gatewayUnderTest: ClientGateway;
+let server: ClientGateway['server'];
 let openai: OpenAI;
 let anthropic: Anthropic;
 let mlxModel: string;
 
 beforeAll(async () => {
-  [chatEngine, embedEngine, mlxEngine] = await Promise.all([
-    startLlamaServer(),
-    // The embeddings instance serves under its own name.
-    startLlamaServer({ extraArgs: ['--embeddings', '--pooling', 'mean'], alias: EMBED_MODEL }),
-    startMlxServer(),
-  ]);
-  server = await startServerProcess(
-    tempHome(`
-[server]
-port = 0
-[llama_cpp]
-hosts = ["${chatEngine.url}", "${embedEngine.url}"]
-[mlx]
-hosts = ["${mlxEngine.url}"]
-[lmstudio]
-hosts = ""
-[ollama]
-hosts = ""
-`),
-    [],
-    {},
-    'serve',
-    120_000,
-  );
+  gatewayUnderTest = await startClientGateway();
+  server = gatewayUnderTest.server;
+  mlxModel = gatewayUnderTest.mlxModel;
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0 });
   anthropic = new Anthropic({ baseURL: server.url, apiKey: 'unused-on-loopback', maxRetries: 0 });
-  const models = (await (await fetch(`${server.url}/v1/models`)).json()).data as Array<{
-    id: string;
-    owned_by: string;
-  }>;
-  mlxModel = models.find((m) => m.owned_by === 'mlx')?.id as string;
 }, 240_000);
 
 afterAll(async () => {
-  await server?.stop();
-  await Promise.all([chatEngine?.stop(), embedEngine?.stop(), mlxEngine?.stop()]);
+  await gatewayUnderTest?.stop();
 });
 
 describe('forwarded endpoints with the official clients (real llama-server, real mlx_lm.server)', () => {

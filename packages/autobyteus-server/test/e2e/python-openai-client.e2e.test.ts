@@ -1,20 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEngine, startLlamaServer, startMlxServer } from '../../../autobyteus/test/support/real-engines.js';
+import { CHAT_MODEL, type ClientGateway, EMBED_MODEL, startClientGateway } from '../support/client-gateway.js';
 import { type PythonClientTarget, runPythonClient } from '../support/python-client.js';
-import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
 // The Python `openai` package from PyPI (the clients venv of the test set-up), as Python apps use
 // it, through the gateway with a token: the scripts in ./python print JSON, asserted on here.
 // The real llama-server serves chat, completions, embeddings (an instance of its own started with
 // --embeddings) and responses itself; the real mlx_lm.server serves chat and completions, and the
 // gateway translates responses to chat for it.
-const CHAT_MODEL = 'SmolLM2-135M-Instruct';
-const EMBED_MODEL = 'smol-embed';
 const TOKEN = 'python-client-test-token';
-let chatEngine: RunningEngine;
-let embedEngine: RunningEngine;
-let mlxEngine: RunningEngine;
-let server: ServerProcess;
+let gatewayUnderTest: ClientGateway;
+let server: ClientGateway['server'];
 let target: PythonClientTarget;
 let mlxModel: string;
 
@@ -47,38 +42,14 @@ interface ErrorResult {
 }
 
 beforeAll(async () => {
-  [chatEngine, embedEngine, mlxEngine] = await Promise.all([
-    startLlamaServer(),
-    startLlamaServer({ extraArgs: ['--embeddings', '--pooling', 'mean'], alias: EMBED_MODEL }),
-    startMlxServer(),
-  ]);
-  server = await startServerProcess(
-    tempHome(`
-[server]
-port = 0
-[llama_cpp]
-hosts = ["${chatEngine.url}", "${embedEngine.url}"]
-[mlx]
-hosts = ["${mlxEngine.url}"]
-[lmstudio]
-hosts = ""
-[ollama]
-hosts = ""
-`),
-    [],
-    { AUTOBYTEUS_API_TOKEN: TOKEN },
-    'serve',
-    120_000,
-  );
+  gatewayUnderTest = await startClientGateway(TOKEN);
+  server = gatewayUnderTest.server;
+  mlxModel = gatewayUnderTest.mlxModel;
   target = { baseURL: `${server.url}/v1`, apiKey: TOKEN };
-  const listed = await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  const models = ((await listed.json()) as { data: Array<{ id: string; owned_by: string }> }).data;
-  mlxModel = models.find((m) => m.owned_by === 'mlx')?.id as string;
 }, 240_000);
 
 afterAll(async () => {
-  await server?.stop();
-  await Promise.all([chatEngine?.stop(), embedEngine?.stop(), mlxEngine?.stop()]);
+  await gatewayUnderTest?.stop();
 });
 
 describe('the Python openai package through the gateway (real llama-server, real mlx_lm.server)', {
