@@ -3,7 +3,7 @@
 import { median, quantile } from '../lib/stats.mjs';
 import { concurrentRun } from './gateway-client.mjs';
 import { STUB_MODES } from './gateway-stub-modes.mjs';
-import { rssOf } from './gateway-targets.mjs';
+import { cpuMsOf, rssOf } from './gateway-targets.mjs';
 
 /** What one round measures, per phase: streams, and requests per stream or a minimum duration. */
 export const MEASURES = {
@@ -20,15 +20,21 @@ export const MEASURES = {
 
 const round3 = (x) => (x === undefined || Number.isNaN(x) ? null : +x.toFixed(3));
 
-/** One measure on one target: tokens/s, TTFT p50/p99 over its requests, overhead header p50. */
+/**
+ * One measure on one target: tokens/s, TTFT p50/p99 over its requests, overhead header p50, and the
+ * server's CPU time per request (the figure least moved by other load on a shared machine).
+ */
 async function measure(target, m, tokens) {
+  const cpuBefore = cpuMsOf(target.pids);
   const run = await concurrentRun(target, { ...m, tokens });
+  const cpuMs = cpuMsOf(target.pids) - cpuBefore;
   const overheads = run.overheads.filter((x) => !Number.isNaN(x));
   return {
     tokensPerSec: Math.round(run.tokensPerSec),
     ttftP50: round3(median(run.ttfts)),
     ttftP99: round3(quantile(run.ttfts, 0.99)),
     overheadP50: overheads.length ? round3(median(overheads)) : null,
+    cpuUsPerRequest: target.pids.length ? Math.round((cpuMs * 1000) / run.requests) : null,
     requests: run.requests,
   };
 }
@@ -112,6 +118,7 @@ export function summarise(rounds, targetNames) {
         addedTtftP99: med((p) => p.t.ttftP99 - p.d.ttftP99),
         ratio: med((p) => p.t.tokensPerSec / p.d.tokensPerSec),
         overheadP50: med((p) => p.t.overheadP50 ?? Number.NaN),
+        cpuUsPerRequest: med((p) => p.t.cpuUsPerRequest ?? Number.NaN),
         perRoundRatios: per.map((p) => round3(p.t.tokensPerSec / p.d.tokensPerSec)),
       };
     }

@@ -71,7 +71,7 @@ export async function startGateway(children, engineUrl) {
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'config.toml'), '');
   const port = await freePort();
-  const nodeArgs = process.env.GATEWAY_NODE_ARGS ? process.env.GATEWAY_NODE_ARGS.split(' ') : [];
+  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = children.track(
     spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', String(port)], {
       env: {
@@ -82,6 +82,8 @@ export async function startGateway(children, engineUrl) {
         OLLAMA_HOSTS: '',
         LMSTUDIO_HOSTS: '',
         ...(process.env.GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL } : {}),
+        // glibc's allocator settings, for memory experiments.
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
@@ -180,4 +182,25 @@ export function rssOf(pids) {
   };
   for (const pid of pids) visit(pid);
   return { rssMB: +(rss / 1024).toFixed(1), peakMB: +(peak / 1024).toFixed(1), processes: seen.size };
+}
+
+/** CPU time (user + system) used so far by `pids` and their child processes, in ms. */
+export function cpuMsOf(pids) {
+  let ticks = 0;
+  const seen = new Set();
+  const visit = (pid) => {
+    if (seen.has(pid)) return;
+    seen.add(pid);
+    try {
+      // Fields after the command name: state is field 3, utime 14, stime 15 (1-based).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      for (const kid of kids ? kids.split(/\s+/) : []) visit(Number(kid));
+    } catch {}
+  };
+  for (const pid of pids) visit(pid);
+  // USER_HZ is 100 on Linux.
+  return ticks * 10;
 }

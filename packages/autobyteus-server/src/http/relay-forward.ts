@@ -26,11 +26,12 @@ export async function pipeEvents(
   let events = 0;
   let last = '';
   const send = async (chunk: Buffer) => {
-    const out = rewriter.push(chunk.toString('utf8'));
+    const out = rewriter.push(chunk);
     if (!out) return;
     for (let i = out.indexOf('\n\n'); i !== -1; i = out.indexOf('\n\n', i + 2)) events++;
-    last = (last + out).slice(-64);
-    if (!res.write(out)) await new Promise((resolve) => res.once('drain', resolve));
+    last = out.length >= 64 ? out.slice(-64) : (last + out).slice(-64);
+    // Byte strings (see SseModelRewriter): latin1 writes each character as the byte it stands for.
+    if (!res.write(out, 'latin1')) await new Promise((resolve) => res.once('drain', resolve));
   };
   if ('first' in source) {
     if (!source.first.done) await send(source.first.value);
@@ -41,7 +42,7 @@ export async function pipeEvents(
   const rest = rewriter.flush();
   if (rest) {
     last = (last + rest).slice(-64);
-    res.write(rest);
+    res.write(rest, 'latin1');
   }
   return { sawDone: last.trimEnd().endsWith('data: [DONE]'), events };
 }
