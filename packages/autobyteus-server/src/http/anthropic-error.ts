@@ -1,11 +1,12 @@
 /** Anthropic's error `type` for an HTTP status, as its clients expect it. */
-function anthropicType(status: number): string {
+export function anthropicErrorType(status: number): string {
   if (status === 401) return 'authentication_error';
   if (status === 403) return 'permission_error';
   if (status === 404) return 'not_found_error';
   if (status === 413) return 'request_too_large';
   if (status === 429) return 'rate_limit_error';
   if (status === 503 || status === 529) return 'overloaded_error';
+  if (status === 504) return 'timeout_error';
   if (status >= 500) return 'api_error';
   return 'invalid_request_error';
 }
@@ -22,7 +23,7 @@ export function toAnthropicError(payload: unknown, status: number): unknown {
     if (parsed.type === 'error' || !parsed.error || typeof parsed.error.message !== 'string') return payload;
     return JSON.stringify({
       type: 'error',
-      error: { type: anthropicType(status), message: parsed.error.message },
+      error: { type: anthropicErrorType(status), message: parsed.error.message },
       ...(typeof parsed.error.request_id === 'string' ? { request_id: parsed.error.request_id } : {}),
     });
   } catch {

@@ -1,3 +1,4 @@
+import type { ForwardedEndpoint } from 'autobyteus';
 import { LLMError, type LLMModel, type LocalRuntime, type OpenAICompatibleLLM } from 'autobyteus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestMeasurement } from '../metrics/server-metrics.js';
@@ -5,6 +6,7 @@ import { type HostLease, hostKey } from '../routing/pool-dispatcher.js';
 import { RoutingError } from '../routing/routing-errors.js';
 import type { GatewayDeps } from './gateway-routes.js';
 import { hostIsDown, openAIError, upstreamError, withRequestId } from './openai-error.js';
+import { streamErrorEvent } from './stream-error-event.js';
 import { printable } from './untrusted-text.js';
 
 /** Response header with the gateway's own time on a request, in ms (engine time excluded). */
@@ -23,6 +25,8 @@ export interface UpstreamJob {
   deps: GatewayDeps;
   source: UpstreamSource;
   controller: AbortController;
+  /** The forwarded endpoint asked for (undefined: chat completions): the shape of errors on a started stream. */
+  endpoint?: ForwardedEndpoint;
   /** `performance.now()` when the request arrived. */
   arrived: number;
   /** The SSE response was already started (a model load kept the client waiting): no status line left to send. */
@@ -68,11 +72,11 @@ export function hostFault(error: unknown): boolean {
 }
 
 /** The answer for a request no host could take (queue full, timed out, none available). */
-function routingFailure(reply: FastifyReply, request: FastifyRequest, error: RoutingError, loadingStream: boolean) {
+function routingFailure(reply: FastifyReply, request: FastifyRequest, error: RoutingError, job: UpstreamJob) {
   const body = withRequestId(openAIError(error.message, 'engine_unavailable', error.code, 'model'), request.id);
   request.log.warn({ code: error.code }, printable(error.message, 2000));
-  if (loadingStream) {
-    reply.raw.end(`data: ${JSON.stringify(body)}\n\n`);
+  if (job.loadingStream) {
+    reply.raw.end(streamErrorEvent(job.endpoint, body, error.status));
     return reply;
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
@@ -107,7 +111,7 @@ export async function openWithFailover<T>(
     } catch (error) {
       if (error instanceof RoutingError) {
         measure?.finished('rejected');
-        return { ok: false, reply: routingFailure(reply, request, error, job.loadingStream) };
+        return { ok: false, reply: routingFailure(reply, request, error, job) };
       }
       if (controller.signal.aborted) {
         measure?.finished('aborted');
@@ -135,7 +139,7 @@ export async function openWithFailover<T>(
       measure?.finished(aborted ? 'aborted' : 'error', { host: model.hostUrl });
       const { status, body: errorBody } = relayFailure(request, error);
       if (job.loadingStream) {
-        reply.raw.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+        reply.raw.end(streamErrorEvent(job.endpoint, errorBody, status));
         return { ok: false, reply };
       }
       return {

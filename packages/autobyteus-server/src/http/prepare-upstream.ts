@@ -7,6 +7,7 @@ import type { UpstreamJob } from './failover.js';
 import type { GatewayDeps } from './gateway-routes.js';
 import { startLoadingComments } from './loading-comments.js';
 import { openAIError, withRequestId } from './openai-error.js';
+import { streamErrorEvent } from './stream-error-event.js';
 import { printable } from './untrusted-text.js';
 
 /** What a request needs before it goes to a host, or the answer already sent. */
@@ -72,6 +73,7 @@ export async function prepareUpstream(
       deps,
       controller,
       arrived,
+      endpoint: input.endpoint,
       loadingStream: false,
       translated,
       ...(measure ? { measure } : {}),
@@ -103,7 +105,7 @@ export async function prepareUpstream(
     request.log.error({ model: local.id, code: error.code }, printable(error.message, 2000));
     const errorBody = withRequestId(servingErrorBody(error), request.id);
     if (loadingStream) {
-      reply.raw.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+      reply.raw.end(streamErrorEvent(input.endpoint, errorBody, error.status));
       return { ok: false, reply };
     }
     return { ok: false, reply: reply.code(error.status).send(errorBody) };
@@ -118,6 +120,7 @@ export async function prepareUpstream(
     deps,
     controller,
     arrived,
+    endpoint: input.endpoint,
     loadingStream,
     translated,
     ...(measure ? { measure } : {}),

@@ -3,6 +3,7 @@ import type { ForwardedEndpoint, HttpResponse } from 'autobyteus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hostFault, markDown, OVERHEAD_HEADER, openWithFailover, relayFailure, type UpstreamJob } from './failover.js';
 import { rewriteJsonModel, SseModelRewriter } from './model-field-rewriter.js';
+import { engineErrorBody, streamErrorEvent } from './stream-error-event.js';
 
 /** What {@link pipeEvents} saw of a relayed stream. */
 export interface PipedStream {
@@ -81,7 +82,8 @@ export async function relay(request: FastifyRequest, reply: FastifyReply, job: R
       const payload = response.status < 400 ? rewriteJsonModel(text, body.model) : text;
       if (job.loadingStream) {
         // The stream was opened while the model loaded: the engine's answer goes out as one event.
-        res.end(`data: ${payload.replace(/\n/g, ' ')}\n\n`);
+        if (response.status >= 400) res.end(streamErrorEvent(job.endpoint, engineErrorBody(text), response.status));
+        else res.end(`data: ${payload.replace(/\n/g, ' ')}\n\n`);
         return reply;
       }
       return reply
@@ -116,7 +118,7 @@ export async function relay(request: FastifyRequest, reply: FastifyReply, job: R
     markDown(deps, lease.model, error);
     const { status, body: errorBody } = relayFailure(request, error);
     if (!reply.sent && !res.headersSent) return reply.code(status).send(errorBody);
-    res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+    res.end(streamErrorEvent(job.endpoint, errorBody, status));
   }
   return reply;
 }
