@@ -6,8 +6,9 @@
 //   node scripts/bench-download.mjs --rounds 5 --size-mib 256 --throttle-mbps 0
 //
 // Two servers: one plain, one capping each connection at --throttle-mbps (as CDNs do; 0 skips it).
-// Each round runs, in alternating order, curl, ours as pulls run it (ranged parts over 4 connections,
-// sha256 on a worker thread) and ours over 1 connection (the worker hash alone). Ours runs in a child
+// Each round runs, in alternating order, curl, ours as pulls run it (ranged parts, one connection first
+// and up to 4 while each added one raises the rate; sha256 on a worker thread), ours with 4 connections
+// from the start, and ours over 1 connection (one stream). Ours runs in a child
 // process (scripts/bench/download-client.mjs) so its peak RSS (VmHWM) and CPU time are its own; curl's
 // CPU time comes from /usr/bin/time. Ours verifies sha256 as it goes, curl does not: a `curl + sha256sum`
 // figure is reported too. The test file is generated under the temp folder (never committed) and reused.
@@ -35,7 +36,9 @@ import { writeResultFile } from './lib/results.mjs';
 import { median, round } from './lib/stats.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const DOWNLOADER = join(HERE, '..', 'packages', 'autobyteus-server', 'dist', 'io', 'download.js');
+const DOWNLOADER =
+  process.env.AUTOBYTEUS_BENCH_DOWNLOADER ??
+  join(HERE, '..', 'packages', 'autobyteus-server', 'dist', 'io', 'download.js');
 const WORK = join(tmpdir(), 'autobyteus-bench-download');
 const run = promisify(execFile);
 
@@ -67,8 +70,9 @@ const { file, sha256 } = ensureSource(size);
 const dest = join(WORK, 'out.bin');
 const contenders = {
   curl: (url) => curl(url),
-  ours: (url) => ours(url, 4),
-  'ours-1conn': (url) => ours(url, 1),
+  ours: (url) => ours(url, 4, 'adaptive'),
+  'ours-4fixed': (url) => ours(url, 4, 'fixed'),
+  'ours-1conn': (url) => ours(url, 1, 'fixed'),
 };
 
 const servers = [];
@@ -113,14 +117,15 @@ for (const [name, { summary: s }] of Object.entries(variants)) {
     );
   row('curl', 'curl');
   row('curl + sha256sum', 'curlPlusSha256sum');
-  row('ours (4 conn)', 'ours');
+  row('ours (adaptive)', 'ours');
+  row('ours (4 fixed)', 'ours-4fixed');
   row('ours (1 conn)', 'ours-1conn');
 }
 console.log('  -> bench-results/download.json');
 
 /** `n` rounds of every contender, in alternating order, and their medians. */
 async function rounds(variant, url, n) {
-  const runs = { curl: [], curlPlusSha256sum: [], ours: [], 'ours-1conn': [] };
+  const runs = { curl: [], curlPlusSha256sum: [], ours: [], 'ours-4fixed': [], 'ours-1conn': [] };
   for (let round = 0; round < n; round++) {
     const order = Object.keys(contenders);
     if (round % 2 === 1) order.reverse();
@@ -133,8 +138,8 @@ async function rounds(variant, url, n) {
       } else runs[who].push(result);
       const last = who === 'curl' ? result.curl : result;
       console.error(
-        `${variant} round ${round + 1} ${who.padEnd(10)} ${last.mbps.toFixed(0)} MB/s, CPU ${last.cpuS.toFixed(2)} s` +
-          `${last.peakRssMB ? `, peak RSS ${last.peakRssMB.toFixed(1)} MB` : ''}`,
+        `${variant} round ${round + 1} ${who.padEnd(11)} ${last.mbps.toFixed(0)} MB/s, CPU ${last.cpuS.toFixed(2)} s` +
+          `${last.peakRssMB ? `, peak RSS ${last.peakRssMB.toFixed(1)} MB, ${last.requests} requests` : ''}`,
       );
     }
   }
@@ -189,10 +194,10 @@ async function curl(url) {
   };
 }
 
-async function ours(url, connections) {
+async function ours(url, connections, mode) {
   const { stdout } = await run(
     process.execPath,
-    [join(HERE, 'bench', 'download-client.mjs'), url, dest, sha256, String(size), String(connections)],
+    [join(HERE, 'bench', 'download-client.mjs'), url, dest, sha256, String(size), String(connections), mode],
     { maxBuffer: 1 << 20 },
   );
   const r = JSON.parse(stdout.trim().split('\n').pop());

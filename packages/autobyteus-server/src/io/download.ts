@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { assertRoomFor } from './disk-space.js';
+import { type ConnectionProbe, DEFAULT_CONNECTION_PROBE } from './download-connections.js';
 import { ChecksumMismatchError, DiskFullError, DownloadError, RangeIgnoredError } from './download-errors.js';
 import { fetchParts, loadParts, planParts, removeParts, saveParts } from './download-parts.js';
 import { fetchSegmentWithRetries } from './download-retries.js';
@@ -24,6 +25,7 @@ const DEFAULT_CONNECTIONS = 4;
 /** Size of one ranged part: files of at least two parts are fetched in parts. */
 const DEFAULT_PART_BYTES = 32 * 1024 * 1024;
 
+export type { ConnectionProbe } from './download-connections.js';
 export type { DownloadProgressFn } from './download-transfer.js';
 
 export interface DownloadOptions {
@@ -70,10 +72,15 @@ export interface DownloadOptions {
   /** Minimum interval between progress callbacks (default 200 ms; the final one always fires). */
   progressIntervalMs?: number;
   /**
-   * Parallel ranged requests when `expectedSize` is known and spans at least two parts (default 4);
+   * Most parallel ranged requests when `expectedSize` is known and spans at least two parts (default 4);
    * 1 fetches one stream.
    */
   connections?: number;
+  /**
+   * How the connections are opened: one first, more only while they raise the rate (default; see
+   * {@link ConnectionProbe}: the thresholds can be changed), or `false` for all `connections` at once.
+   */
+  connectionProbe?: Partial<ConnectionProbe> | false;
   /** Bytes per ranged part (default 32 MiB); each part resumes on its own after a failure or a crash. */
   partBytes?: number;
 }
@@ -105,7 +112,8 @@ const inFlight = new Map<string, InFlight>();
  *
  * - Bytes go to `<dest>.partial`; on success (size and sha256 checked) it is renamed to `dest`.
  * - A file of known size (`expectedSize`) spanning two parts or more is fetched as ranged parts of
- *   `partBytes` over `connections` parallel requests, in file order; `<dest>.partial.parts` records each
+ *   `partBytes`, in file order, over one connection at first and up to `connections` parallel ones while
+ *   each added one raises the rate (behind a per-connection cap; see `connectionProbe`); `<dest>.partial.parts` records each
  *   part's bytes on disk, so every part resumes where it stopped, in this call or a later one. A server
  *   that answers a ranged part with 200 (it ignores `Range`) gets one stream from byte 0 instead.
  * - The sha256 is computed on a worker thread that reads back the contiguous written prefix of the
@@ -307,7 +315,9 @@ async function transfer(options: DownloadOptions, t: Transfer, partial: string, 
   if (first.end !== undefined && options.expectedSize !== undefined) {
     const connections = options.connections ?? DEFAULT_CONNECTIONS;
     try {
-      await fetchParts(t, partial, options.expectedSize, connections, settings, policy);
+      const probe =
+        options.connectionProbe === false ? undefined : { ...DEFAULT_CONNECTION_PROBE, ...options.connectionProbe };
+      await fetchParts(t, partial, options.expectedSize, connections, settings, policy, probe);
       return;
     } catch (error) {
       if (!(error instanceof RangeIgnoredError)) throw error;
