@@ -50,7 +50,13 @@ export {
 export { BYTE_SIZE_EXPECTED, formatByteSize, parseByteSize } from './settings/byte-size.js';
 export { DNS_SERVERS_EXPECTED, parseDnsServers } from './settings/dns-servers.js';
 export { DURATION_EXPECTED, DURATION_NEVER, formatDuration, parseDuration } from './settings/duration.js';
-export { apiKeyFor, formatHostKeys, HOST_KEYS_EXPECTED, parseHostKeys } from './settings/host-keys.js';
+export {
+  apiKeyFor,
+  formatHostKeys,
+  HOST_KEYS_EXPECTED,
+  type HostKeyLookup,
+  parseHostKeys,
+} from './settings/host-keys.js';
 export { hostPort, isDnsHostEntry, normalizeHostUrl, parseHostList } from './settings/host-url.js';
 export { parseSettingValue, type SettingValue, splitArgs, ValueRejected } from './settings/parse-setting-value.js';
 export {

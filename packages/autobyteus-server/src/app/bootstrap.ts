@@ -50,7 +50,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   for (const warning of config.warnings) logger.warn(warning);
   const token = resolveApiToken({ configured: v.AUTOBYTEUS_API_TOKEN, listenHost: host, home: config.home });
 
-  const factory = createFactory(config, logger);
+  // Created first: clients for the managed engines (the factory's) send the keys the supervisor's engines hold.
+  const supervisor = new EngineSupervisor();
+  const factory = createFactory(config, logger, undefined, (_runtime, hostUrl) => supervisor.apiKeyFor(hostUrl));
   // Only names the server knows become metric labels: the hosts' models, the configured names and
   // aliases, and the local models on disk.
   const knownModels = new KnownModelNames(
@@ -65,7 +67,6 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
   // Managed engines first: their default models are preloaded, every other local model loads on
   // its first request. The factory covers the configured hosts only.
-  const supervisor = new EngineSupervisor();
   const uninstallExitHandlers = supervisor.installExitHandlers(process, { exitAfterSignal: false });
   let models: ModelServer | undefined;
   if (wantsAnyManaged(config)) {

@@ -1,18 +1,20 @@
-import { LLMFactory } from 'autobyteus';
+import { type HostKeyLookup, LLMFactory } from 'autobyteus';
 import type { Logger } from 'pino';
 import { toLibrarySettings } from '../config/library-settings.js';
 import type { ServerConfig } from '../config/server-config.js';
-import { runningManagedHosts } from '../engines/managed-engines.js';
+import { runningManagedEngines } from '../engines/managed-engines.js';
 import { withoutOwnManagedHosts } from '../engines/managed-ports.js';
 
 /**
  * The library factory for this configuration; library warnings go to the server log. Configured
  * hosts that are this server's own managed engines are left out (their models are local models).
+ * `hostKeys` gives the keys of the managed engines (fresh per launch) to every client and probe.
  */
 export function createFactory(
   config: ServerConfig,
   logger: Logger,
   extraHosts?: { llamaCpp?: string[]; mlx?: string[] },
+  hostKeys?: HostKeyLookup,
 ): LLMFactory {
   const own = withoutOwnManagedHosts(config);
   for (const { key, host, range } of own.dropped) {
@@ -24,10 +26,15 @@ export function createFactory(
   return new LLMFactory({
     settings: toLibrarySettings(own.config, extraHosts),
     logger: logger.child({ component: 'autobyteus' }),
+    ...(hostKeys ? { hostKeys } : {}),
   });
 }
 
-/** The factory for CLI commands: configured hosts plus the managed engines this home is running. */
+/**
+ * The factory for CLI commands: configured hosts plus the managed engines this home is running, with the
+ * keys recorded in their PID files.
+ */
 export function createCliFactory(config: ServerConfig, logger: Logger): LLMFactory {
-  return createFactory(config, logger, runningManagedHosts(config));
+  const running = runningManagedEngines(config);
+  return createFactory(config, logger, running.hosts, (_runtime, hostUrl) => running.keys.get(hostUrl));
 }

@@ -49,6 +49,7 @@ export function createManagedEngine(options: {
     env: command.env,
     hostUrl: options.hostUrl,
     readiness: spec.readiness(),
+    ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
     externalHostsKey: spec.keys.hosts,
     watchdog: options.watchdog ?? true,
     logger: options.logger,
@@ -97,13 +98,19 @@ export function supervisorStates(supervisor: EngineSupervisor): ManagedEngineSta
   };
 }
 
+/** Managed engines this home runs: their hosts, and the keys recorded for them (by host URL). */
+export interface RunningManagedEngines {
+  hosts: ManagedStartResult;
+  keys: Map<string, string>;
+}
+
 /**
- * Hosts of managed engines this home is running right now (a live PID file `<engine>-<port>.pid`,
- * one per loaded model), so CLI commands such as `chat` and `models list` find the engines `up` or
- * `serve` started without extra configuration.
+ * Managed engines this home is running right now (a live PID file `<engine>-<port>.pid`, one per
+ * loaded model), so CLI commands such as `chat` and `models list` find the engines `up` or `serve`
+ * started without extra configuration, and send them the keys recorded there.
  */
-export function runningManagedHosts(config: ServerConfig): ManagedStartResult {
-  const result = emptyHosts();
+export function runningManagedEngines(config: ServerConfig): RunningManagedEngines {
+  const result: RunningManagedEngines = { hosts: emptyHosts(), keys: new Map() };
   const runDir = homeLayout(config.home).run;
   let names: string[] = [];
   try {
@@ -116,8 +123,11 @@ export function runningManagedHosts(config: ServerConfig): ManagedStartResult {
     for (const name of names.sort()) {
       const port = pattern.exec(name)?.[1];
       if (!port) continue;
-      const pid = new PidFile(runDir, spec.name, Number(port)).read();
-      if (pid !== undefined && isProcessAlive(pid)) result[spec.hostList].push(`http://127.0.0.1:${port}`);
+      const record = new PidFile(runDir, spec.name, Number(port)).readRecord();
+      if (record === undefined || !isProcessAlive(record.pid)) continue;
+      const url = `http://127.0.0.1:${port}`;
+      result.hosts[spec.hostList].push(url);
+      if (record.apiKey) result.keys.set(url, record.apiKey);
     }
   }
   return result;

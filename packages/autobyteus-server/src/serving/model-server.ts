@@ -323,7 +323,7 @@ export class ModelServer {
       }
     });
     await engine.start();
-    instance.engineFacts = await fetchEngineFacts(instance.url as string, model.engine);
+    instance.engineFacts = await fetchEngineFacts(instance.url as string, model.engine, engine.apiKey);
   }
 
   private async rejoin(instance: ModelInstance): Promise<void> {

@@ -280,7 +280,7 @@ describe('every local model is servable on demand (real llama-server, three GGUF
         for (const name of fresh) {
           let pid = 0;
           try {
-            pid = Number.parseInt(readFileSync(join(run, name), 'utf8'), 10);
+            pid = (JSON.parse(readFileSync(join(run, name), 'utf8')) as { pid: number }).pid;
           } catch {
             // Written aside and renamed: not there yet.
           }

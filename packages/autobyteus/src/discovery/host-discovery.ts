@@ -3,7 +3,7 @@ import type { LocalRuntime } from '../llm/llm-runtime.js';
 import type { Logger } from '../logging/logger.js';
 import type { HostStatus } from '../runtimes/model-provider.js';
 import type { RuntimeDescriptor } from '../runtimes/runtime-table.js';
-import { apiKeyFor } from '../settings/host-keys.js';
+import { apiKeyFor, type HostKeyLookup } from '../settings/host-keys.js';
 import type { AutobyteusSettings, RuntimeSettings } from '../settings/settings.js';
 import type { HttpClient } from '../transport/http-client.js';
 import { LLMError } from '../transport/llm-errors.js';
@@ -38,6 +38,8 @@ export interface DiscoveryOptions {
   only?: LocalRuntime[];
   /** Looks up `dns+` host entries; default: one asking `settings.dnsServers`, made when first needed. */
   resolver?: HostNameResolver;
+  /** Keys of hosts the application runs itself; they win over the settings' keys. */
+  hostKeys?: HostKeyLookup;
 }
 
 /**
@@ -134,7 +136,7 @@ async function probeHost(
     .discover({
       hostUrl,
       hostEntry,
-      apiKey: apiKeyFor(runtimeSettings, hostUrl, hostEntry),
+      apiKey: options.hostKeys?.(descriptor.runtime, hostUrl) ?? apiKeyFor(runtimeSettings, hostUrl, hostEntry),
       runtimeSettings,
       settings: options.settings,
       http: options.http,

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger.js';
-import { apiKeyFor } from '../settings/host-keys.js';
+import { apiKeyFor, type HostKeyLookup } from '../settings/host-keys.js';
 import type { AutobyteusSettings } from '../settings/settings.js';
 import { buildChatRequestBody, type ChatRequestBody } from '../transport/chat-request.js';
 import type { ChatMessage, ChatRequestOptions, ChatResponse, ChatStreamChunk } from '../transport/chat-types.js';
@@ -14,6 +14,8 @@ export interface LLMDependencies {
   http: HttpClient;
   settings: AutobyteusSettings;
   logger: Logger;
+  /** Keys of hosts the application runs itself; they win over the settings' keys. */
+  hostKeys?: HostKeyLookup;
 }
 
 /**
@@ -35,7 +37,9 @@ export class OpenAICompatibleLLM {
     this.transport = new OpenAICompatibleTransport({
       runtime: model.runtime,
       baseUrl: model.hostUrl,
-      apiKey: runtimeSettings && apiKeyFor(runtimeSettings, model.hostUrl, model.metadata.hostEntry),
+      apiKey:
+        deps.hostKeys?.(model.runtime as LocalRuntime, model.hostUrl) ??
+        (runtimeSettings && apiKeyFor(runtimeSettings, model.hostUrl, model.metadata.hostEntry)),
       http: deps.http,
       requestTimeoutMs: deps.settings.requestTimeoutMs,
     });

@@ -7,6 +7,7 @@ import type { LocalRuntime } from '../llm/llm-runtime.js';
 import type { OpenAICompatibleLLM } from '../llm/openai-compatible-llm.js';
 import { createDefaultLogger, type Logger } from '../logging/logger.js';
 import { defaultRuntimeTable, type RuntimeDescriptor } from '../runtimes/runtime-table.js';
+import type { HostKeyLookup } from '../settings/host-keys.js';
 import { type AutobyteusSettings, resolveSettings, type SettingsInput, settingsFromEnv } from '../settings/settings.js';
 import { HttpClient } from '../transport/http-client.js';
 import { ModelRegistry } from './model-registry.js';
@@ -21,6 +22,11 @@ export interface LLMFactoryOptions {
   http?: HttpClient;
   /** Looks up `dns+` host entries; default: one asking the settings' `dnsServers` (else the system's). */
   resolver?: HostNameResolver;
+  /**
+   * Keys of hosts the application runs itself and whose keys change at run time (a server's managed
+   * engines, with a fresh secret per launch); they win over the settings' keys. Never logged.
+   */
+  hostKeys?: HostKeyLookup;
 }
 
 /** What a refresh changed, by model identifier. */
@@ -63,6 +69,7 @@ export class LLMFactory {
   private readonly runtimes: RuntimeDescriptor[];
   private readonly http: HttpClient;
   private readonly resolver: HostNameResolver;
+  private readonly hostKeys: HostKeyLookup | undefined;
   private readonly ownsHttp: boolean;
   private registry = ModelRegistry.EMPTY;
   private initialized = false;
@@ -81,6 +88,7 @@ export class LLMFactory {
         queueTimeoutMs: this.settings.queueTimeoutMs,
         idleTimeoutMs: this.settings.idleTimeoutMs,
       });
+    this.hostKeys = options.hostKeys;
     this.resolver = options.resolver ?? createDnsResolver(this.settings.dnsServers, this.settings.discoveryTimeoutMs);
   }
 
@@ -142,7 +150,12 @@ export class LLMFactory {
   createLLMFor(model: LLMModel, config?: LLMConfig): OpenAICompatibleLLM {
     const descriptor = this.runtimes.find((entry) => entry.runtime === model.runtime);
     if (!descriptor) throw new Error(`No runtime registered for ${model.runtime}`);
-    return new descriptor.llmClass(model, config, { http: this.http, settings: this.settings, logger: this.logger });
+    return new descriptor.llmClass(model, config, {
+      http: this.http,
+      settings: this.settings,
+      logger: this.logger,
+      ...(this.hostKeys ? { hostKeys: this.hostKeys } : {}),
+    });
   }
 
   /**
@@ -176,6 +189,7 @@ export class LLMFactory {
       logger: this.logger,
       only,
       resolver: this.resolver,
+      ...(this.hostKeys ? { hostKeys: this.hostKeys } : {}),
     };
     const reports = await discoverHosts(discoveryOptions);
     const previous = this.registry;

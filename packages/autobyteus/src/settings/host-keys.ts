@@ -1,3 +1,4 @@
+import type { LocalRuntime } from '../llm/llm-runtime.js';
 import { normalizeHostUrl } from './host-url.js';
 import type { RuntimeSettings } from './settings.js';
 import { ValueRejected } from './value-rejected.js';
@@ -56,3 +57,10 @@ export function formatHostKeys(keys: Readonly<Record<string, string>>): string {
 export function apiKeyFor(runtime: RuntimeSettings, hostUrl: string, hostEntry?: string): string | undefined {
   return runtime.apiKeys?.[hostUrl] ?? (hostEntry ? runtime.apiKeys?.[hostEntry] : undefined) ?? runtime.apiKey;
 }
+
+/**
+ * Keys of hosts whose key changes while the application runs (a server's managed engines get a fresh secret
+ * at every launch): asked before the settings' keys for every chat client built and every discovery probe.
+ * Undefined means the host has no such key and the settings decide.
+ */
+export type HostKeyLookup = (runtime: LocalRuntime, hostUrl: string) => string | undefined;

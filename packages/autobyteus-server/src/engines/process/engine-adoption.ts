@@ -6,7 +6,11 @@ import type { PidFile } from './pid-file.js';
 import { isPortOpen } from './port-probe.js';
 
 /** What is already on an engine's port: our engine to adopt, a stranger, or nothing. */
-export type PortOccupant = { kind: 'none' } | { kind: 'adopt'; pid: number } | { kind: 'busy'; message: string };
+export type PortOccupant =
+  | { kind: 'none' }
+  /** `apiKey`: the key recorded with the pid, when there is a trustworthy one. */
+  | { kind: 'adopt'; pid: number; apiKey?: string }
+  | { kind: 'busy'; message: string };
 
 /** What {@link inspectPort} looks at. */
 export interface PortInspection {
@@ -28,7 +32,8 @@ export interface PortInspection {
 export async function inspectPort(target: PortInspection): Promise<PortOccupant> {
   const { pidFile, log, port } = target;
   const open = await isPortOpen(probeHost(target.url), port);
-  const pid = pidFile.read();
+  const record = pidFile.readRecord();
+  const pid = record?.pid;
   if (pid !== undefined) {
     if (!isProcessAlive(pid)) {
       log.info({ stalePid: pid, pidFile: pidFile.path }, 'removing stale PID file (process gone)');
@@ -36,7 +41,9 @@ export async function inspectPort(target: PortInspection): Promise<PortOccupant>
     } else {
       const commandLine = processCommandLine(pid);
       const ours = commandLine === undefined || sameArgv(commandLine, target.command);
-      if (ours && (open || commandLine !== undefined)) return { kind: 'adopt', pid };
+      if (ours && (open || commandLine !== undefined)) {
+        return { kind: 'adopt', pid, ...(record?.apiKey ? { apiKey: record.apiKey } : {}) };
+      }
       if (!ours && open) {
         return {
           kind: 'busy',

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { EngineName } from '../specs/engine-name.js';
 
 /**
@@ -41,3 +42,40 @@ export interface EngineOutputLine {
 
 /** Called for every line the engine prints (after redaction). */
 export type OutputListener = (line: EngineOutputLine) => void;
+
+/**
+ * Resolves with the status once the engine is `ready`; rejects when it ends `failed` or is stopped first.
+ * `subscribe` is the engine's `onStateChange`.
+ */
+export function whenSettled(name: EngineName, subscribe: (listener: StateChangeListener) => () => void) {
+  return new Promise<EngineStatus>((resolve, reject) => {
+    const off = subscribe((status) => {
+      if (status.state === 'ready') {
+        off();
+        resolve(status);
+      } else if (status.state === 'failed') {
+        off();
+        reject(new Error(`${name} engine failed: ${status.lastError ?? 'unknown reason'}`));
+      } else if (status.state === 'stopped' || status.state === 'stopping') {
+        off();
+        reject(new Error(`${name} engine was stopped before it became ready`));
+      }
+    });
+  });
+}
+
+/** Tells every listener of a state change; one that throws is logged and the others still hear of it. */
+export function notifyListeners(
+  listeners: Iterable<StateChangeListener>,
+  status: EngineStatus,
+  previous: EngineState,
+  log: Logger,
+): void {
+  for (const listener of listeners) {
+    try {
+      listener(status, previous);
+    } catch (error) {
+      log.warn({ err: error }, 'state listener threw');
+    }
+  }
+}

@@ -46,6 +46,14 @@ export class EngineSupervisor {
     return this.list().find((engine) => engine.name === name);
   }
 
+  /**
+   * The key the engine at `hostUrl` demands (`Authorization: Bearer`), if one of ours runs there with one:
+   * what clients built for the server's own engines send (the library factory's `hostKeys`).
+   */
+  apiKeyFor(hostUrl: string): string | undefined {
+    return this.list().find((engine) => engine.url === hostUrl)?.apiKey;
+  }
+
   /** Status snapshots of every engine. */
   statuses(): EngineStatus[] {
     return this.list().map((engine) => engine.status());

@@ -1,5 +1,8 @@
 import { bindHost, portOf } from './engine-address.js';
 
+/** The environment variable llama-server reads its API key from (`--api-key`). */
+export const LLAMA_API_KEY_ENV = 'LLAMA_API_KEY';
+
 /** What to run: the argv (program first) and environment additions for it. */
 export interface LaunchCommand {
   argv: string[];
@@ -62,14 +65,16 @@ function modelArgs(model: LlamaModelOptions | undefined): string[] {
   ];
 }
 
-const MANAGED_FLAGS = ['--host', '--port'];
+const MANAGED_FLAGS = ['--host', '--port', '--api-key', '--api-key-file'];
 
 function rejectManagedFlags(args: readonly string[], what: string, managed: readonly string[] = MANAGED_FLAGS): void {
   for (const arg of args) {
     const flag = arg.split('=')[0] ?? arg;
-    if (managed.includes(flag)) {
-      throw new Error(`${what} must not contain ${flag}: the engine's host and port come from its host URL`);
-    }
+    if (!managed.includes(flag)) continue;
+    const why = flag.startsWith('--api-key')
+      ? 'the server gives each managed engine a secret key of its own'
+      : "the engine's host and port come from its host URL";
+    throw new Error(`${what} must not contain ${flag}: ${why}`);
   }
 }
 
@@ -94,7 +99,7 @@ export function llamaServerCommand(options: LlamaServerCommandOptions): LaunchCo
       ...extra,
       ...modelArgs(options.model),
     ],
-    env: options.apiKey ? { LLAMA_API_KEY: options.apiKey } : {},
+    env: options.apiKey ? { [LLAMA_API_KEY_ENV]: options.apiKey } : {},
   };
 }
 
@@ -106,6 +111,9 @@ export function llamaServerCommand(options: LlamaServerCommandOptions): LaunchCo
 export function rpcServerCommand(options: { binary: string; host: string; port: number }): LaunchCommand {
   return { argv: [options.binary, '--host', options.host, '--port', String(options.port)], env: {} };
 }
+
+/** What the managed mlx_lm.server allows as CORS origin: not an origin, so no browser ever matches it. */
+export const MLX_NO_ORIGIN = 'none';
 
 /** Options of {@link mlxServerCommand}. */
 export interface MlxServerCommandOptions {
@@ -136,7 +144,21 @@ export function mlxServerCommand(options: MlxServerCommandOptions): LaunchComman
     return { argv: options.launchCommand.map(fill), env };
   }
   return {
-    argv: [options.python, '-m', 'mlx_lm.server', '--model', options.model, '--host', host, '--port', port],
+    // mlx_lm.server has no API key option and sends `Access-Control-Allow-Origin: *` by default: allowing
+    // an origin no browser sends keeps web pages from reading its answers (see docs/ports.md).
+    argv: [
+      options.python,
+      '-m',
+      'mlx_lm.server',
+      '--model',
+      options.model,
+      '--host',
+      host,
+      '--port',
+      port,
+      '--allowed-origins',
+      MLX_NO_ORIGIN,
+    ],
     env,
   };
 }

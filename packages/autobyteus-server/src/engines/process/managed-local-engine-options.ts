@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EngineName } from '../specs/engine-name.js';
+import type { EngineKeyOptions } from './engine-key.js';
 import type { ReadinessProbe } from './readiness-probe.js';
 import type { RestartPolicy } from './restart-policy.js';
 
@@ -15,6 +16,8 @@ export interface ManagedLocalEngineOptions {
   logger: Logger;
   /** Folder of the PID file `<name>-<port>.pid`, e.g. `$AUTOBYTEUS_HOME/run`. */
   stateDir: string;
+  /** Lock the engine with a fresh key per launch (llama-server); none: it takes no key (mlx_lm.server). */
+  apiKey?: EngineKeyOptions;
   /** Added to the server's environment for the engine. */
   env?: Record<string, string>;
   /** Working directory of the engine (default: the server's). */

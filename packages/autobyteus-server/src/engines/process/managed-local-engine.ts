@@ -2,13 +2,21 @@ import type { Logger } from 'pino';
 import { signalProcessTree } from '../../io/process-liveness.js';
 import type { EngineName } from '../specs/engine-name.js';
 import { CrashBackoff } from './crash-backoff.js';
-import { portOf } from './engine-address.js';
+import { portOf, probeUrl } from './engine-address.js';
 import { adoptRun, inspectPort } from './engine-adoption.js';
+import { engineAcceptsKey, keyedLaunchEnv } from './engine-key.js';
 import { describeExit, type ExitInfo, type Run } from './engine-run.js';
 import { loggableArgv, spawnEngine } from './engine-spawn.js';
 import { EngineStateMachine } from './engine-state-machine.js';
-import type { EngineState, EngineStatus, OutputListener, StateChangeListener } from './engine-status.js';
-import { terminateRun } from './engine-termination.js';
+import {
+  type EngineState,
+  type EngineStatus,
+  notifyListeners,
+  type OutputListener,
+  type StateChangeListener,
+  whenSettled,
+} from './engine-status.js';
+import { terminatePid, terminateRun } from './engine-termination.js';
 import { EngineWatchdog } from './engine-watchdog.js';
 import type { ManagedLocalEngineOptions } from './managed-local-engine-options.js';
 import { PidFile } from './pid-file.js';
@@ -33,6 +41,7 @@ import { AttemptAbort, type AttemptResult, awaitReadiness } from './start-attemp
  * - **Server death** without a stop (SIGKILL included): the {@link EngineWatchdog} kills the engine.
  *   If the watchdog is off or was killed too, the engine keeps running and the next `start()` adopts it
  *   through the PID file.
+ * - **Key** (`apiKey` options): a fresh secret per launch, see `engine-key.ts`.
  * - **Output** is read line by line into the logger (child `{ engine: name }`, level taken from the
  *   engine's own record header), with prompt text redacted unless `logPrompts` (`engine-output.ts`).
  */
@@ -54,6 +63,7 @@ export class ManagedLocalEngine {
   private readonly outputListeners = new Set<OutputListener>();
 
   private run: Run | undefined;
+  private key: string | undefined;
   private lastError: string | undefined;
   private startedAt: Date | undefined;
   private readyAt: Date | undefined;
@@ -86,6 +96,11 @@ export class ManagedLocalEngine {
   /** The program's name (argv[0]) for failure reasons. */
   private get program(): string {
     return this.options.command[0] as string;
+  }
+
+  /** The key clients must send the running engine (`Authorization: Bearer`); new at every launch. */
+  get apiKey(): string | undefined {
+    return this.key;
   }
 
   /** Path of this engine's PID file. */
@@ -129,7 +144,7 @@ export class ManagedLocalEngine {
   async start(): Promise<EngineStatus> {
     if (this.stopping) await this.stopping;
     if (this.state === 'ready') return this.status();
-    const settled = this.whenSettled();
+    const settled = whenSettled(this.name, (listener) => this.onStateChange(listener));
     if (this.state !== 'starting') {
       const epoch = ++this.epoch;
       this.pidFile.clearStopRequest();
@@ -167,23 +182,6 @@ export class ManagedLocalEngine {
 
   // ---- start -----------------------------------------------------------------------------------
 
-  private whenSettled(): Promise<EngineStatus> {
-    return new Promise((resolve, reject) => {
-      const off = this.onStateChange((status) => {
-        if (status.state === 'ready') {
-          off();
-          resolve(status);
-        } else if (status.state === 'failed') {
-          off();
-          reject(new Error(`${this.name} engine failed: ${status.lastError ?? 'unknown reason'}`));
-        } else if (status.state === 'stopped' || status.state === 'stopping') {
-          off();
-          reject(new Error(`${this.name} engine was stopped before it became ready`));
-        }
-      });
-    });
-  }
-
   private async firstStart(epoch: number): Promise<void> {
     this.startedAt = new Date();
     this.readyAt = undefined;
@@ -203,7 +201,8 @@ export class ManagedLocalEngine {
         this.setFailed(occupant.message);
         return;
       }
-      result = occupant.kind === 'adopt' ? await this.adoptAndWait(occupant.pid) : await this.launchAndWait();
+      result =
+        occupant.kind === 'adopt' ? await this.adoptAndWait(occupant.pid, occupant.apiKey) : await this.launchAndWait();
     } catch (error) {
       result = { ok: false, cause: 'error', reason: (error as Error).message };
     }
@@ -218,26 +217,37 @@ export class ManagedLocalEngine {
     return this.awaitReady(run);
   }
 
-  private async adoptAndWait(pid: number): Promise<AttemptResult> {
+  private async adoptAndWait(pid: number, apiKey: string | undefined): Promise<AttemptResult> {
+    const keyed = this.options.apiKey;
+    if (keyed && !apiKey) {
+      this.log.warn({ enginePid: pid }, 'running engine has no usable key recorded; restarting it instead of adopting');
+      await terminatePid(pid, this.stopGraceMs, this.log);
+      return this.launchAndWait();
+    }
     const run = adoptRun(pid, this.options.adoptedPollMs ?? 1_000);
     this.run = run;
     this.watchdog?.watch(pid);
     run.exited.then((info) => this.onRunExit(run, info));
-    this.log.info(
-      { enginePid: pid, port: this.port },
-      'adopting an engine that is already running (PID file and open port)',
-    );
-    return this.awaitReady(run);
+    this.log.info({ enginePid: pid, port: this.port }, 'adopting an engine already running (PID file and open port)');
+    const result = await this.awaitReady(run);
+    if (result.ok && keyed && apiKey && !(await engineAcceptsKey(probeUrl(this.url), keyed.checkPath, apiKey))) {
+      this.log.warn({ enginePid: pid }, 'adopted engine refuses its recorded key; restarting it');
+      await terminateRun(run, this.stopGraceMs, this.log);
+      return this.launchAndWait();
+    }
+    if (result.ok) this.key = apiKey;
+    return result;
   }
 
   /** Spawns the engine, watches it and records its PID; undefined when spawn throws at once. */
   private launch(): Run | undefined {
     let run: Run;
+    const { env, apiKey } = keyedLaunchEnv(this.options.apiKey, this.options.env);
     try {
       run = spawnEngine({
         command: this.options.command,
         cwd: this.options.cwd,
-        env: this.options.env,
+        env,
         log: this.log,
         logPrompts: this.options.logPrompts ?? false,
         listeners: this.outputListeners,
@@ -247,11 +257,12 @@ export class ManagedLocalEngine {
       return undefined;
     }
     this.run = run;
+    this.key = apiKey;
     run.exited.then((info) => this.onRunExit(run, info));
     if (run.pid <= 0) return run;
     this.watchdog?.watch(run.pid);
     try {
-      this.pidFile.write(run.pid);
+      this.pidFile.write(run.pid, apiKey);
     } catch (error) {
       // The engine runs all the same; only adoption by a later start is lost.
       this.log.warn({ err: error, pidFile: this.pidFile.path }, 'could not write the PID file');
@@ -383,13 +394,6 @@ export class ManagedLocalEngine {
   private setState(next: EngineState): void {
     const previous = this.machine.transition(next);
     this.log.debug({ from: previous, to: next }, 'engine state');
-    const status = this.status();
-    for (const listener of this.stateListeners) {
-      try {
-        listener(status, previous);
-      } catch (error) {
-        this.log.warn({ err: error }, 'state listener threw');
-      }
-    }
+    notifyListeners(this.stateListeners, this.status(), previous, this.log);
   }
 }

@@ -3,6 +3,7 @@ import type { ConfigEnvName } from '../../config/config-keys.js';
 import type { ModelSettings } from '../../config/model-settings.js';
 import type { ConfigValues, ServerConfig } from '../../config/server-config.js';
 import type { EngineManifestStore } from '../manifest/engine-manifest-store.js';
+import type { EngineKeyOptions } from '../process/engine-key.js';
 import type { LaunchCommand } from '../process/launch-command.js';
 import type { ReadinessProbe } from '../process/readiness-probe.js';
 import type { EngineName } from './engine-name.js';
@@ -65,6 +66,8 @@ export interface EngineSpec {
   launchCommand(config: ServerConfig, inputs: EngineLaunchInputs, hostUrl: string): LaunchCommand;
   /** How to tell that a fresh process takes requests. */
   readiness(): ReadinessProbe;
+  /** How the engine is locked with a per-launch key; absent when it has no API key option (mlx_lm.server). */
+  readonly apiKey?: EngineKeyOptions;
 }
 
 /** The managed engines, keyed by name; iteration order is start-up order. */

@@ -5,7 +5,7 @@ import type { ServerConfig } from '../../config/server-config.js';
 import { findCatalogEntry } from '../../models/catalog.js';
 import { modelPaths } from '../../models/model-paths.js';
 import type { EngineManifestStore } from '../manifest/engine-manifest-store.js';
-import { llamaServerCommand } from '../process/launch-command.js';
+import { LLAMA_API_KEY_ENV, llamaServerCommand } from '../process/launch-command.js';
 import { llamaCppReadiness } from '../process/readiness-probe.js';
 import type { EngineSpec } from './engine-spec.js';
 import { installedProgram } from './installed-program.js';
@@ -74,11 +74,12 @@ export const LLAMA_CPP_SPEC: EngineSpec = {
       hostUrl,
       allowRemote: v.ALLOW_REMOTE,
       extraArgs: v.LLAMACPP_EXTRA_ARGS,
-      apiKey: v.LLAMACPP_API_KEY,
       alias: inputs.modelId,
       model: inputs.settings,
       rpcServers: v.LLAMACPP_RPC_SERVERS,
     });
   },
   readiness: () => llamaCppReadiness(),
+  // `/health` (and `/v1/models` in some builds) answer without the key; `/props` never does.
+  apiKey: { env: LLAMA_API_KEY_ENV, checkPath: '/props' },
 };

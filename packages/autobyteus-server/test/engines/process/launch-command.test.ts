@@ -63,6 +63,14 @@ describe('launch commands', () => {
     expect(() => llamaServerCommand({ ...options, extraArgs: ['--host=0.0.0.0'] })).toThrow(/--host/);
   });
 
+  it("rejects an API key of its own in the extra arguments: the managed engine gets the server's", () => {
+    const options = { binary: 'b', modelPath: 'm', hostUrl: 'http://localhost:8000', allowRemote: false };
+    expect(() => llamaServerCommand({ ...options, extraArgs: ['--api-key', 'mine'] })).toThrow(
+      /must not contain --api-key: the server gives each managed engine a secret key of its own/,
+    );
+    expect(() => llamaServerCommand({ ...options, extraArgs: ['--api-key-file=/k'] })).toThrow(/--api-key-file/);
+  });
+
   it('builds the mlx_lm.server command, or fills the placeholders of a user launch command', () => {
     const options = {
       python: '/venv/bin/python',
@@ -80,6 +88,8 @@ describe('launch commands', () => {
       '127.0.0.1',
       '--port',
       '8001',
+      '--allowed-origins',
+      'none',
     ]);
     expect(
       mlxServerCommand({ ...options, launchCommand: ['mlx_lm.server', '--model={model}', '--bind', '{host}:{port}'] })
