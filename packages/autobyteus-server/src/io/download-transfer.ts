@@ -13,10 +13,16 @@ import { RateMeter } from './rate-meter.js';
 import { redactUrl } from './redact-url.js';
 import { TrailingFileHasher } from './trailing-file-hasher.js';
 
-/** Bytes gathered before one `writev` (at most two such batches per connection are in memory at once). */
-const WRITE_BATCH_BYTES = 1 << 20;
-/** Batches that may wait for the disk before reading pauses (memory: at most this many MiB of body). */
+/**
+ * Bytes gathered before one `writev`. Measured on 1 GiB over loopback: 256 KiB beat 1 MiB (ranged parts
+ * about 1.4x faster, 1-3 MB less peak RSS) and 64 KiB (a write per chunk: more CPU).
+ */
+const WRITE_BATCH_BYTES = 256 * 1024;
+/** Batches that may wait for the disk before reading pauses (memory: at most this many batches of body). */
 const MAX_QUEUED_WRITES = 2;
+
+/** Least time between two samples of the rate meter. */
+const RATE_SAMPLE_MS = 50;
 
 /** Progress callback: bytes received so far (resumed prefix included), total when known, current rate. */
 export type DownloadProgressFn = (received: number, total: number | undefined, bytesPerSec: number) => void;
@@ -55,6 +61,8 @@ export interface Transfer {
   resumedFrom: number[];
   rate: RateMeter;
   lastEmit: number;
+  /** When the rate meter last got a sample. */
+  lastSample: number;
 }
 
 /** What every attempt of one download shares. */
@@ -98,6 +106,7 @@ export async function openTransfer(
     resumedFrom: [],
     rate: new RateMeter(),
     lastEmit: 0,
+    lastSample: 0,
   };
   advanceHash(t);
   return t;
@@ -222,10 +231,14 @@ export async function attempt(t: Transfer, segment: Segment, settings: AttemptSe
         settings.onBytes?.(bytes);
         const now = performance.now();
         target.lastByteAt = now;
-        const rate = t.rate.record(t.arrived, now);
+        // A sample per 50 ms, not per chunk (thousands a second): the rate is a 5 s window anyway.
+        if (now - t.lastSample >= RATE_SAMPLE_MS) {
+          t.lastSample = now;
+          t.rate.record(t.arrived, now);
+        }
         if (now - t.lastEmit >= settings.progressIntervalMs) {
           t.lastEmit = now;
-          emit(t.arrived, t.total, rate);
+          emit(t.arrived, t.total, t.rate.rate());
         }
       });
     } catch (error) {
@@ -248,7 +261,7 @@ export async function attempt(t: Transfer, segment: Segment, settings: AttemptSe
 }
 
 /**
- * Copies the body into `segment` of the partial file. Chunks are gathered into 1 MiB batches, written
+ * Copies the body into `segment` of the partial file. Chunks are gathered into 256 KiB batches, written
  * with positional `writev` calls chained one after another, up to {@link MAX_QUEUED_WRITES} queued, so
  * the socket keeps being read while the disk catches up, with bounded memory. When the body ends or fails,
  * every queued batch is still written, so `segment.done` counts exactly the bytes received. Nothing is

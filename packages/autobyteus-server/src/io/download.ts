@@ -128,7 +128,7 @@ const inFlight = new Map<string, InFlight>();
  * - Free space is checked against the size to come before writing ({@link DiskFullError}); a full disk
  *   (before or during the transfer) deletes the partial, which would only block the next pull.
  * - A sha256 mismatch deletes the partial and throws {@link ChecksumMismatchError} (expected, actual, URL).
- * - Memory stays bounded (per connection three 1 MiB write batches plus socket buffers), whatever the file size.
+ * - Memory stays bounded (per connection three 256 KiB write batches plus socket buffers), whatever the file size.
  * - Concurrency: a second call for the same `dest` in this process returns the same promise (its
  *   `onProgress` is fed too). Across processes a lock file `<dest>.partial.lock` admits one writer; the other
  *   waits (by default) and then finds the finished file, or fails at once with `waitForLock: false`.
