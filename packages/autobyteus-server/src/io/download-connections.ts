@@ -2,12 +2,16 @@
  * When to open another ranged connection: one stream first, more only while they pay. Over a fast
  * link the local CPU is the limit and every extra connection costs more than it brings (more, smaller
  * reads); behind a per-connection cap (as CDNs set) each one adds its cap. So: measure one connection
- * for a window; if it is below `fastBytesPerSec`, add one and keep it for as long as each addition
- * raises the aggregate rate by `minGain`; the first addition that does not is taken back, and the count
- * then stays where it is.
+ * for a window; if it is below `fastBytesPerSec`, double the count (up to the maximum) for as long as
+ * each step raises the aggregate rate by `minGain`; the first step that does not is taken back, and the
+ * count then stays where it is. Doubling reaches 4 connections after two windows, not three: the
+ * windows at fewer connections are what probing costs behind a cap.
  */
 export interface ConnectionProbe {
-  /** Length of one measurement window (default 1 s). */
+  /**
+   * Length of one measurement window (default 500 ms: long enough for a new connection's TCP slow start
+   * at tens of ms of round trip, short enough that probing costs little).
+   */
   windowMs: number;
   /** Fraction the aggregate rate must rise by for an added connection to stay (default 0.2). */
   minGain: number;
@@ -16,7 +20,7 @@ export interface ConnectionProbe {
 }
 
 export const DEFAULT_CONNECTION_PROBE: ConnectionProbe = {
-  windowMs: 1_000,
+  windowMs: 500,
   minGain: 0.2,
   fastBytesPerSec: 200e6,
 };
@@ -32,13 +36,15 @@ export interface ProbeState {
   /** Start of the current window (ms) and the byte count then. */
   windowAt: number;
   windowBytes: number;
-  /** Aggregate rate (bytes/s) of the last window kept, before the latest addition; undefined before the first. */
+  /** Aggregate rate (bytes/s) at `kept` connections; undefined before the first window. */
   best: number | undefined;
+  /** The count the latest step started from: where a step that does not pay goes back to. */
+  kept: number;
 }
 
 /** One connection, measuring from `at` when `bytes` were in. */
 export function startProbe(max: number, at: number, bytes: number): ProbeState {
-  return { connections: 1, max, settled: max <= 1, windowAt: at, windowBytes: bytes, best: undefined };
+  return { connections: 1, max, settled: max <= 1, windowAt: at, windowBytes: bytes, best: undefined, kept: 1 };
 }
 
 /**
@@ -49,14 +55,15 @@ export function nextProbe(state: ProbeState, at: number, bytes: number, probe: C
   if (state.settled || at - state.windowAt < probe.windowMs) return state;
   const rate = ((bytes - state.windowBytes) * 1000) / (at - state.windowAt);
   const next = { ...state, windowAt: at, windowBytes: bytes };
+  const double = Math.min(state.max, state.connections * 2);
   if (state.best === undefined) {
     // The single connection's window.
     if (rate >= probe.fastBytesPerSec || state.max <= 1) return { ...next, best: rate, settled: true };
-    return { ...next, best: rate, connections: 2 };
+    return { ...next, best: rate, kept: 1, connections: double };
   }
   if (rate >= state.best * (1 + probe.minGain)) {
     const more = state.connections < state.max;
-    return { ...next, best: rate, connections: more ? state.connections + 1 : state.connections, settled: !more };
+    return { ...next, best: rate, kept: state.connections, connections: double, settled: !more };
   }
-  return { ...next, connections: state.connections - 1, settled: true };
+  return { ...next, connections: state.kept, settled: true };
 }

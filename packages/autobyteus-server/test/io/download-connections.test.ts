@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { download } from '../../src/io/download.js';
 import { type ConnectionProbe, nextProbe, type ProbeState, startProbe } from '../../src/io/download-connections.js';
 
-const PROBE: ConnectionProbe = { windowMs: 1000, minGain: 0.2, fastBytesPerSec: 200e6 };
+const PROBE: ConnectionProbe = { windowMs: 500, minGain: 0.2, fastBytesPerSec: 200e6 };
 const MB = 1e6;
 
 /** Feeds one window per rate (bytes/s) and returns the connection count after each. */
@@ -33,16 +33,16 @@ describe('nextProbe (when to add a connection)', () => {
     expect(last.settled).toBe(true);
   });
 
-  it('behind a per-connection cap, adds connections while each raises the rate, up to the maximum', () => {
-    const { counts, last } = run(4, [100 * MB, 200 * MB, 300 * MB, 400 * MB]);
-    expect(counts).toEqual([2, 3, 4, 4]);
+  it('behind a per-connection cap, doubles the connections while each step raises the rate, up to the maximum', () => {
+    const { counts, last } = run(8, [100 * MB, 200 * MB, 400 * MB, 800 * MB, 800 * MB]);
+    expect(counts).toEqual([2, 4, 8, 8, 8]);
     expect(last.settled).toBe(true);
   });
 
-  it('takes back the first connection that does not raise the rate by minGain, then stays', () => {
-    // A link capped at 150 MB/s in all: the third connection adds only 7 %.
+  it('takes back the first step that does not raise the rate by minGain, then stays', () => {
+    // A link capped at 150 MB/s in all: going from 2 to 4 connections adds only 7 %.
     const { counts, last } = run(4, [100 * MB, 140 * MB, 150 * MB, 150 * MB, 10 * MB]);
-    expect(counts).toEqual([2, 3, 2, 2, 2]);
+    expect(counts).toEqual([2, 4, 2, 2, 2]);
     expect(last.settled).toBe(true);
   });
 
@@ -53,12 +53,13 @@ describe('nextProbe (when to add a connection)', () => {
 
   it('decides nothing before a whole window has passed', () => {
     const start = startProbe(4, 0, 0);
-    expect(nextProbe(start, 999, 1000, PROBE)).toBe(start);
-    expect(nextProbe(start, 1000, 1000, PROBE).connections).toBe(2);
+    expect(nextProbe(start, 499, 1000, PROBE)).toBe(start);
+    expect(nextProbe(start, 500, 1000, PROBE).connections).toBe(2);
   });
 
   it('never goes above the maximum, and a maximum of one is settled from the start', () => {
     expect(run(2, [10 * MB, 20 * MB, 40 * MB]).counts).toEqual([2, 2, 2]);
+    expect(run(3, [10 * MB, 20 * MB, 40 * MB]).counts).toEqual([2, 3, 3]);
     expect(startProbe(1, 0, 0).settled).toBe(true);
   });
 });
