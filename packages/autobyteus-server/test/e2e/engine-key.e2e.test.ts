@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, llamaServerBinary, smolLmGguf } from '../../../autobyteus/test/support/real-engines.js';
+import {
+  freePort,
+  llamaServerBinary,
+  MLX_REPO_ID,
+  mlxHubCache,
+  mlxModelPath,
+  mlxPython,
+  smolLmGguf,
+} from '../../../autobyteus/test/support/real-engines.js';
 import { isProcessAlive as alive } from '../../src/io/process-liveness.js';
 import { cleanEnv, runCli, type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 
@@ -36,12 +44,12 @@ async function chatStatus(url: string): Promise<number> {
 }
 
 /** The running engine of the default model, from `GET /api/ps`. */
-async function loadedEngine(url: string): Promise<{ pid: number; port: number }> {
+async function loadedEngine(url: string, model = MODEL): Promise<{ pid: number; port: number }> {
   const { models } = (await (await fetch(`${url}/api/ps`)).json()) as {
     models: Array<{ id: string; state: string; pid?: number; port?: number }>;
   };
-  const entry = models.find((m) => m.id === MODEL && m.state === 'loaded');
-  if (!entry?.pid || !entry.port) throw new Error(`${MODEL} is not loaded: ${JSON.stringify(models)}`);
+  const entry = models.find((m) => m.id === model && m.state === 'loaded');
+  if (!entry?.pid || !entry.port) throw new Error(`${model} is not loaded: ${JSON.stringify(models)}`);
   enginePids.add(entry.pid);
   return { pid: entry.pid, port: entry.port };
 }
@@ -168,5 +176,40 @@ describe('the managed llama-server demands a key only the server knows', () => {
     expect((await loadedEngine(fourth.url)).pid).not.toBe(replaced.pid);
     expect(fourth.output()).toContain('adopted engine refuses its recorded key; restarting it');
     expect(await chatStatus(fourth.url)).toBe(200);
+  }, 300_000);
+
+describe('the managed mlx_lm.server (no API key option)', () => {
+  it('allows no browser origin: a page cannot read its answers or send it JSON; the gateway still works', async () => {
+    const home = tempHome(`${NO_DISCOVERY}[llama_cpp]\nhosts = ""\n`);
+    const server = await serve(home, {
+      MLX_MANAGED: 'true',
+      MLX_PYTHON_BIN: mlxPython(),
+      MLX_DEFAULT_MODEL: mlxModelPath(),
+      MLX_MANAGED_PORT: String(await freePort()),
+      HF_HUB_CACHE: mlxHubCache(),
+      HF_HUB_OFFLINE: '1',
+    });
+    const models = (await (await fetch(`${server.url}/v1/models`)).json()).data as Array<{ id: string }>;
+    expect(models.map((m) => m.id)).toContain(MLX_REPO_ID);
+    const engine = await loadedEngine(server.url, MLX_REPO_ID);
+    const direct = `http://127.0.0.1:${engine.port}`;
+    const origin = 'http://evil.example';
+    const preflight = await fetch(`${direct}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const read = await fetch(`${direct}/v1/models`, { headers: { origin } });
+    expect(read.status).toBe(200);
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
+    // Sandboxed frames and file:// pages send `Origin: null`: not allowed either.
+    const sandboxed = await fetch(`${direct}/v1/models`, { headers: { origin: 'null' } });
+    expect(sandboxed.headers.get('access-control-allow-origin')).toBeNull();
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MLX_REPO_ID, messages: [{ role: 'user', content: 'Say hi.' }], max_tokens: 4 }),
+    });
+    expect(response.status).toBe(200);
   }, 300_000);
 });
