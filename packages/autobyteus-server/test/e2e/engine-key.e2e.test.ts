@@ -177,6 +177,7 @@ describe('the managed llama-server demands a key only the server knows', () => {
     expect(fourth.output()).toContain('adopted engine refuses its recorded key; restarting it');
     expect(await chatStatus(fourth.url)).toBe(200);
   }, 300_000);
+});
 
 describe('the managed mlx_lm.server (no API key option)', () => {
   it('allows no browser origin: a page cannot read its answers or send it JSON; the gateway still works', async () => {
