@@ -48,14 +48,14 @@ export function printReport({ machine, litellm, rounds, summary, memory }) {
   const keys = Object.keys(summary);
   if (!keys.length) return;
   printTable(
-    'medians per target (tokens/s; TTFT p50 / p99 in ms; overhead header p50 ms; server CPU per request)',
+    'medians per target (tokens/s; TTFT p50 / p99 in ms; overhead header p50 ms; server and stub engine CPU per request)',
     ['measure', ...names],
     keys.map((k) => [
       k,
       ...names.map((n) => {
         const s = summary[k][n];
         const head = s.overheadP50 !== null ? `, hdr ${fmt(s.overheadP50, 3)}` : '';
-        const cpu = s.cpuUsPerRequest !== null ? `, CPU ${fmt(s.cpuUsPerRequest)} us/req` : '';
+        const cpu = `${s.cpuUsPerRequest !== null ? `, CPU ${fmt(s.cpuUsPerRequest)}` : ''}, engine CPU ${fmt(s.engineCpuUsPerRequest)} us/req`;
         return `${fmt(s.tokensPerSec)}/s; ${fmt(s.ttftP50, 2)} / ${fmt(s.ttftP99, 2)}${head}${cpu}`;
       }),
     ]),

@@ -22,12 +22,14 @@ const round3 = (x) => (x === undefined || Number.isNaN(x) ? null : +x.toFixed(3)
 
 /**
  * One measure on one target: tokens/s, TTFT p50/p99 over its requests, overhead header p50, and the
- * server's CPU time per request (the figure least moved by other load on a shared machine).
+ * server's and the stub engine's CPU time per request (user + system, from /proc; 10 ms ticks).
  */
-async function measure(target, m, tokens) {
+async function measure(target, m, tokens, enginePid) {
   const cpuBefore = cpuMsOf(target.pids);
+  const engineBefore = cpuMsOf([enginePid]);
   const run = await concurrentRun(target, { ...m, tokens });
   const cpuMs = cpuMsOf(target.pids) - cpuBefore;
+  const engineMs = cpuMsOf([enginePid]) - engineBefore;
   const overheads = run.overheads.filter((x) => !Number.isNaN(x));
   return {
     tokensPerSec: Math.round(run.tokensPerSec),
@@ -35,6 +37,7 @@ async function measure(target, m, tokens) {
     ttftP99: round3(quantile(run.ttfts, 0.99)),
     overheadP50: overheads.length ? round3(median(overheads)) : null,
     cpuUsPerRequest: target.pids.length ? Math.round((cpuMs * 1000) / run.requests) : null,
+    engineCpuUsPerRequest: Math.round((engineMs * 1000) / run.requests),
     requests: run.requests,
   };
 }
@@ -63,7 +66,7 @@ export async function runRounds(stub, targets, { rounds, phases, log = console.l
       for (const m of MEASURES[phase]) {
         round[m.key] = {};
         for (const target of order) {
-          round[m.key][target.name] = await measure(target, m, STUB_MODES[phase].tokens);
+          round[m.key][target.name] = await measure(target, m, STUB_MODES[phase].tokens, stub.child.pid);
         }
         const line = order.map((t) => `${t.name} ${round[m.key][t.name].tokensPerSec}/s`).join(', ');
         log(`  round ${r + 1} ${m.key}: ${line}`);
@@ -119,6 +122,7 @@ export function summarise(rounds, targetNames) {
         ratio: med((p) => p.t.tokensPerSec / p.d.tokensPerSec),
         overheadP50: med((p) => p.t.overheadP50 ?? Number.NaN),
         cpuUsPerRequest: med((p) => p.t.cpuUsPerRequest ?? Number.NaN),
+        engineCpuUsPerRequest: med((p) => p.t.engineCpuUsPerRequest),
         perRoundRatios: per.map((p) => round3(p.t.tokensPerSec / p.d.tokensPerSec)),
       };
     }

@@ -164,7 +164,7 @@ async function relayChatBytes(
         hint: 'the engine closed the connection early; check its log',
       });
     }
-    res.end();
+    if (!res.writableEnded) res.end();
     lease.release('ok');
     measure?.finished('ok', { host: lease.model.hostUrl, tokens: events });
   } catch (error) {

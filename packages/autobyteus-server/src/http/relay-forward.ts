@@ -13,10 +13,16 @@ export interface PipedStream {
   events: number;
 }
 
+/** The stream's last event, `data: [DONE]`, at the end of what was relayed. */
+const DONE_TAIL = /data: \[DONE\]\s*$/;
+
 /**
  * Copies an engine's SSE body to the client as it arrives, with only the `model` field set back to
- * `model` (see {@link SseModelRewriter}); waits for `drain` when the client reads slowly. Leaves the
- * response open. Throws the transport's typed error when the engine's stream breaks.
+ * `model` (see {@link SseModelRewriter}); waits for `drain` when the client reads slowly. The read
+ * that ends with `data: [DONE]` ends the response too (one write for the last bytes and the chunked
+ * terminator, and the client has its end without waiting for the engine's); the engine's body is still
+ * read to its end. Otherwise the response is left open. Throws the transport's typed error when the
+ * engine's stream breaks.
  */
 export async function pipeEvents(
   source: HttpResponse | { chunks: AsyncGenerator<Buffer>; first: IteratorResult<Buffer> },
@@ -28,11 +34,13 @@ export async function pipeEvents(
   let last = '';
   const send = async (chunk: Buffer) => {
     const out = rewriter.push(chunk);
-    if (!out) return;
+    // Nothing an engine sends after [DONE] can reach the client.
+    if (!out || res.writableEnded) return;
     for (let i = out.indexOf('\n\n'); i !== -1; i = out.indexOf('\n\n', i + 2)) events++;
     last = out.length >= 64 ? out.slice(-64) : (last + out).slice(-64);
     // Byte strings (see SseModelRewriter): latin1 writes each character as the byte it stands for.
-    if (!res.write(out, 'latin1')) await new Promise((resolve) => res.once('drain', resolve));
+    if (DONE_TAIL.test(last)) res.end(out, 'latin1');
+    else if (!res.write(out, 'latin1')) await new Promise((resolve) => res.once('drain', resolve));
   };
   if ('first' in source) {
     if (!source.first.done) await send(source.first.value);
@@ -41,11 +49,11 @@ export async function pipeEvents(
     for await (const chunk of source.chunks()) await send(chunk);
   }
   const rest = rewriter.flush();
-  if (rest) {
+  if (rest && !res.writableEnded) {
     last = (last + rest).slice(-64);
     res.write(rest, 'latin1');
   }
-  return { sawDone: last.trimEnd().endsWith('data: [DONE]'), events };
+  return { sawDone: DONE_TAIL.test(last), events };
 }
 
 /** Largest non-streamed answer relayed (embeddings of a big batch are the large case). */
@@ -103,7 +111,7 @@ export async function relay(request: FastifyRequest, reply: FastifyReply, job: R
       });
     }
     await pipeEvents(response, res, body.model);
-    res.end();
+    if (!res.writableEnded) res.end();
     lease.release('ok');
     measure?.finished('ok', { host: lease.model.hostUrl });
   } catch (error) {
