@@ -139,7 +139,7 @@ async function rounds(variant, url, n) {
       const last = who === 'curl' ? result.curl : result;
       console.error(
         `${variant} round ${round + 1} ${who.padEnd(11)} ${last.mbps.toFixed(0)} MB/s, CPU ${last.cpuS.toFixed(2)} s` +
-          `${last.peakRssMB ? `, peak RSS ${last.peakRssMB.toFixed(1)} MB, ${last.requests} requests` : ''}`,
+          `${last.peakRssMB ? `, peak RSS ${last.peakRssMB.toFixed(1)} MB, ${last.requests} requests, ${last.connections} at once` : ''}`,
       );
     }
   }

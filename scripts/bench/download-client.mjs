@@ -33,6 +33,7 @@ console.log(
     bytes: result.size,
     sha256: result.sha256,
     requests: result.requests,
+    connections: result.connections,
     cpuS: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     baselineRssMB,
     peakRssMB: Math.max(usage.maxRSS / 1024, hwm ? Number(hwm[1]) / 1024 : 0),

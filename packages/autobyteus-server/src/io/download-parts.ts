@@ -146,6 +146,7 @@ export async function fetchParts(
   const open = () => {
     while (active < wanted && !failed && next < t.segments.length) {
       active++;
+      t.connections = Math.max(t.connections, active);
       running.push(connection());
     }
   };

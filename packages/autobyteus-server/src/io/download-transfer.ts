@@ -58,6 +58,8 @@ export interface Transfer {
   expectedSize: number | undefined;
   etag: string | undefined;
   requests: number;
+  /** Most requests that ran at once (the parts' connections; 1 for one stream). */
+  connections: number;
   resumedFrom: number[];
   rate: RateMeter;
   lastEmit: number;
@@ -103,6 +105,7 @@ export async function openTransfer(
     expectedSize,
     etag: undefined,
     requests: 0,
+    connections: 1,
     resumedFrom: [],
     rate: new RateMeter(),
     lastEmit: 0,

@@ -93,6 +93,8 @@ export interface DownloadResult {
   reused: boolean;
   /** HTTP requests made (0 when reused). */
   requests: number;
+  /** Most requests that ran at once: what the connection probe chose (0 when reused). */
+  connections: number;
   /** The offsets this download resumed from with `Range` requests. */
   resumedFrom: number[];
 }
@@ -206,7 +208,16 @@ async function reuseExisting(options: DownloadOptions): Promise<DownloadResult |
   const digest = await sha256File(options.dest);
   const sizeOk = options.expectedSize === undefined || options.expectedSize === size;
   const shaOk = !options.sha256 || options.sha256.toLowerCase() === digest;
-  if (sizeOk && shaOk) return { path: options.dest, sha256: digest, size, reused: true, requests: 0, resumedFrom: [] };
+  if (sizeOk && shaOk)
+    return {
+      path: options.dest,
+      sha256: digest,
+      size,
+      reused: true,
+      requests: 0,
+      connections: 0,
+      resumedFrom: [],
+    };
   await unlink(options.dest).catch(() => undefined);
   return undefined;
 }
@@ -261,6 +272,7 @@ async function fetchToPartial(options: DownloadOptions, partial: string, emit: D
       size,
       reused: false,
       requests: t.requests,
+      connections: t.connections,
       resumedFrom: t.resumedFrom,
     };
   } finally {

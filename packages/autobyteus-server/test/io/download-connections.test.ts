@@ -142,16 +142,19 @@ describe('adaptive connections against a per-connection capped server', () => {
   it('starts with one connection and opens more, since each raises the rate', async () => {
     const result = await fetchCapped({ windowMs: 100 });
     expect(mostOpen).toBeGreaterThan(1);
+    expect(result.connections).toBeGreaterThanOrEqual(mostOpen);
     expect(result.requests).toBe(16);
   });
 
   it('stays on one connection when that one is fast enough', async () => {
-    await fetchCapped({ windowMs: 100, fastBytesPerSec: 1 });
+    const result = await fetchCapped({ windowMs: 100, fastBytesPerSec: 1 });
     expect(mostOpen).toBe(1);
+    expect(result.connections).toBe(1);
   });
 
   it('opens every connection at once when probing is off', async () => {
-    await fetchCapped(false);
+    const result = await fetchCapped(false);
     expect(mostOpen).toBe(4);
+    expect(result.connections).toBe(4);
   });
 });
