@@ -144,7 +144,18 @@ describe('pools: one model name over many hosts', () => {
     }
     expect(answers.filter((a) => a.done).length).toBeGreaterThan(0);
     // Afterwards every request lands on the survivor.
-    for (let i = 0; i < 3; i++) expect((await readStream(await chat(server.url))).done).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      const response = await chat(server.url);
+      const text = await response.clone().text();
+      // The whole answer in the failure message: a stream that did not end says why.
+      expect({
+        done: (await readStream(response)).done,
+        status: response.status,
+        text: text.slice(-600),
+      }).toMatchObject({
+        done: true,
+      });
+    }
   }, 180_000);
 
   it('a hanging host costs one timeout, then its breaker keeps it out; it rejoins once it answers again', async () => {
