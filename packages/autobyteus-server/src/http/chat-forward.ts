@@ -4,11 +4,10 @@ import type { HostLease } from '../routing/pool-dispatcher.js';
 import { BatchedWriter } from './batched-writer.js';
 import {
   elapsedMs,
-  hostFault,
-  markDown,
   OVERHEAD_HEADER,
   openWithFailover,
-  relayFailure,
+  settleBrokenExchange,
+  startEventStream,
   type UpstreamJob,
 } from './failover.js';
 import { encodeCompletion, OpenAIChunkEncoder } from './openai-chunk-encoder.js';
@@ -73,16 +72,7 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, job:
   }
 
   const firstAt = performance.now();
-  if (!job.loadingStream) {
-    reply.hijack();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-request-id': request.id,
-      [OVERHEAD_HEADER]: (gatewayMs + elapsedMs(firstAt)).toFixed(3),
-    });
-  }
+  startEventStream(request, reply, job, gatewayMs + elapsedMs(firstAt));
   if (value.kind === 'bytes') return relayChatBytes(request, reply, job, lease, value);
   const encoder = new OpenAIChunkEncoder(body.model, body.stream_options?.include_usage === true);
   const out = new BatchedWriter(res);
@@ -125,19 +115,10 @@ async function endBrokenStream(
   tokens: number,
   flush: () => Promise<void> = async () => {},
 ): Promise<void> {
-  const { deps, controller, measure } = job;
-  const res = reply.raw;
-  measure?.finished(controller.signal.aborted ? 'aborted' : 'error', { host: lease.model.hostUrl, tokens });
-  if (controller.signal.aborted) {
-    lease.release('neutral');
-    res.destroy();
-    return;
-  }
-  lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
-  markDown(deps, lease.model, error);
-  const { body: errorBody } = relayFailure(request, error);
+  const failure = settleBrokenExchange(request, reply, job, lease, error, tokens);
+  if (!failure) return;
   await flush();
-  res.end(`data: ${JSON.stringify(errorBody)}\n\n`);
+  reply.raw.end(`data: ${JSON.stringify(failure.body)}\n\n`);
 }
 
 /**

@@ -83,8 +83,6 @@ function routingFailure(reply: FastifyReply, request: FastifyRequest, error: Rou
   return reply.code(error.status).send(body);
 }
 
-/** The answer for a request no host could take (queue full, timed out, none available). */
-
 /** A host answered: its lease (release it when the exchange is over) and what `open` returned. */
 export type Opened<T> =
   /** `gatewayMs`: the gateway's own time before the request that answered went out (the overhead header's base). */
@@ -148,6 +146,59 @@ export async function openWithFailover<T>(
       };
     }
   }
+}
+
+/**
+ * Starts the client's event stream (status line and headers), unless a model load already started it
+ * (`job.loadingStream`: its 200 went out with the loading comments).
+ */
+export function startEventStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  job: UpstreamJob,
+  overheadMs: number,
+  status = 200,
+  contentType = 'text/event-stream',
+): void {
+  if (job.loadingStream) return;
+  reply.hijack();
+  reply.raw.writeHead(status, {
+    'content-type': contentType,
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-request-id': request.id,
+    [OVERHEAD_HEADER]: overheadMs.toFixed(3),
+  });
+}
+
+/**
+ * The bookkeeping for an exchange that broke after its host answered: the outcome in the metrics, the
+ * lease released (a client that left is no fault of the host's; a host fault counts against its
+ * breaker), a dead host marked down. Undefined when the client is gone (its response is destroyed);
+ * else the status and body to tell it.
+ */
+export function settleBrokenExchange(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  job: UpstreamJob,
+  lease: HostLease,
+  error: unknown,
+  tokens?: number,
+): { status: number; body: ReturnType<typeof relayFailure>['body'] } | undefined {
+  const { deps, controller, measure } = job;
+  const host = lease.model.hostUrl;
+  measure?.finished(
+    controller.signal.aborted ? 'aborted' : 'error',
+    tokens === undefined ? { host } : { host, tokens },
+  );
+  if (controller.signal.aborted) {
+    lease.release('neutral');
+    reply.raw.destroy();
+    return undefined;
+  }
+  lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
+  markDown(deps, lease.model, error);
+  return relayFailure(request, error);
 }
 
 /** An engine that died mid-request: its host is marked down at once (the next refresh brings it back). */

@@ -1,7 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { ForwardedEndpoint, HttpResponse } from 'autobyteus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { hostFault, markDown, OVERHEAD_HEADER, openWithFailover, relayFailure, type UpstreamJob } from './failover.js';
+import {
+  OVERHEAD_HEADER,
+  openWithFailover,
+  settleBrokenExchange,
+  startEventStream,
+  type UpstreamJob,
+} from './failover.js';
 import { rewriteJsonModel, SseModelRewriter } from './model-field-rewriter.js';
 import { engineErrorBody, streamErrorEvent } from './stream-error-event.js';
 
@@ -73,7 +79,7 @@ export interface RelayJob extends UpstreamJob {
  * header and metrics are the chat route's.
  */
 export async function relay(request: FastifyRequest, reply: FastifyReply, job: RelayJob): Promise<FastifyReply> {
-  const { deps, body, controller, measure } = job;
+  const { body, controller, measure } = job;
   const opened = await openWithFailover(request, reply, { ...job, promptLog: body }, (llm) =>
     llm.forwardRequest(job.endpoint, body, controller.signal),
   );
@@ -100,33 +106,17 @@ export async function relay(request: FastifyRequest, reply: FastifyReply, job: R
         .header(OVERHEAD_HEADER, gatewayMs.toFixed(3))
         .send(payload);
     }
-    if (!job.loadingStream) {
-      reply.hijack();
-      res.writeHead(response.status, {
-        'content-type': response.contentType,
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-request-id': request.id,
-        [OVERHEAD_HEADER]: gatewayMs.toFixed(3),
-      });
-    }
+    startEventStream(request, reply, job, gatewayMs, response.status, response.contentType);
     await pipeEvents(response, res, body.model);
     if (!res.writableEnded) res.end();
     lease.release('ok');
     measure?.finished('ok', { host: lease.model.hostUrl });
   } catch (error) {
     response.dispose();
-    measure?.finished(controller.signal.aborted ? 'aborted' : 'error', { host: lease.model.hostUrl });
-    if (controller.signal.aborted) {
-      lease.release('neutral');
-      res.destroy();
-      return reply;
-    }
-    lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
-    markDown(deps, lease.model, error);
-    const { status, body: errorBody } = relayFailure(request, error);
-    if (!reply.sent && !res.headersSent) return reply.code(status).send(errorBody);
-    res.end(streamErrorEvent(job.endpoint, errorBody, status));
+    const failure = settleBrokenExchange(request, reply, job, lease, error);
+    if (!failure) return reply;
+    if (!reply.sent && !res.headersSent) return reply.code(failure.status).send(failure.body);
+    res.end(streamErrorEvent(job.endpoint, failure.body, failure.status));
   }
   return reply;
 }

@@ -4,11 +4,10 @@ import type { HostLease } from '../../routing/pool-dispatcher.js';
 import { BatchedWriter } from '../batched-writer.js';
 import {
   elapsedMs,
-  hostFault,
-  markDown,
   OVERHEAD_HEADER,
   openWithFailover,
-  relayFailure,
+  settleBrokenExchange,
+  startEventStream,
   type UpstreamJob,
 } from '../failover.js';
 import { openAIError } from '../openai-error.js';
@@ -154,16 +153,7 @@ export async function translate(
 
   const firstAt = performance.now();
   const encoder = translation.stream(body.model, body);
-  if (!job.loadingStream) {
-    reply.hijack();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-request-id': request.id,
-      [OVERHEAD_HEADER]: (gatewayMs + elapsedMs(firstAt)).toFixed(3),
-    });
-  }
+  startEventStream(request, reply, job, gatewayMs + elapsedMs(firstAt));
   const out = new BatchedWriter(res);
   let tokens = 0;
   try {
@@ -198,20 +188,11 @@ function failed(
   tokens: number,
   encoder?: StreamEncoder,
 ): FastifyReply {
-  const { controller, measure, deps } = job;
-  const res = reply.raw;
-  measure?.finished(controller.signal.aborted ? 'aborted' : 'error', { host: lease.model.hostUrl, tokens });
-  if (controller.signal.aborted) {
-    lease.release('neutral');
-    res.destroy();
-    return reply;
-  }
-  lease.release(hostFault(error) ? 'failed' : 'neutral', (error as Error).message);
-  markDown(deps, lease.model, error);
-  const { status, body } = relayFailure(request, error);
+  const failure = settleBrokenExchange(request, reply, job, lease, error, tokens);
+  if (!failure) return reply;
   if (encoder) {
-    res.end(encoder.fail(body.error.message));
+    reply.raw.end(encoder.fail(failure.body.error.message));
     return reply;
   }
-  return reply.code(status).send(body);
+  return reply.code(failure.status).send(failure.body);
 }
