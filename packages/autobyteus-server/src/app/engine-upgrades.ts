@@ -14,7 +14,7 @@ import {
 import { EngineManifestError, EngineManifestStore } from '../engines/manifest/engine-manifest-store.js';
 import type { EngineName } from '../engines/specs/engine-name.js';
 import { ENGINE_SPECS } from '../engines/specs/engine-spec.js';
-import { DownloadError, DownloadHttpError } from '../io/download-errors.js';
+import { DownloadError, isPlainDownloadFailure } from '../io/download-errors.js';
 import type { ModelServer } from '../serving/model-server.js';
 import type { BackgroundJobs, JobContext, JobFailure, JobView } from './background-jobs.js';
 
@@ -203,11 +203,7 @@ function jobKey(engine: EngineName): string {
 /** A failed upgrade as the job shows it; an unreachable release site says so and what to do. */
 export function describeEngineFailure(error: unknown, config: ServerConfig): JobFailure {
   const message = error instanceof Error ? error.message : String(error);
-  let network = false;
-  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof DownloadError && !(e instanceof DownloadHttpError) && e.name === 'DownloadError') network = true;
-  }
-  if (network) {
+  if (isPlainDownloadFailure(error)) {
     return {
       message:
         `${message} — the server could not reach the llama.cpp release site (LLAMACPP_RELEASE_URL ${config.values.LLAMACPP_RELEASE_URL}); ` +

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
-import { ChecksumMismatchError, DiskFullError, DownloadError, DownloadHttpError } from '../io/download-errors.js';
+import { ChecksumMismatchError, DiskFullError, DownloadError, isPlainDownloadFailure } from '../io/download-errors.js';
 import { findCatalogEntry, MODEL_CATALOG } from '../models/catalog.js';
 import { hubCacheDir } from '../models/hub-cache-dir.js';
 import { HubError } from '../models/hub-client.js';
@@ -175,10 +175,7 @@ export function describePullFailure(error: unknown): JobFailure {
   if (hub?.kind === 'not_found') return { message, code: 'model_not_found', status: 404 };
   if (hub?.kind === 'unauthorized') return { message, code: 'hub_unauthorized', status: 403 };
   if (chain.some((e) => e instanceof ChecksumMismatchError)) return { message, code: 'checksum_mismatch', status: 502 };
-  const unreachable =
-    hub?.kind === 'network' ||
-    chain.some((e) => e instanceof DownloadError && !(e instanceof DownloadHttpError) && e.name === 'DownloadError');
-  if (unreachable) {
+  if (hub?.kind === 'network' || isPlainDownloadFailure(error)) {
     return {
       message: `${message} (the server could not reach the hub: check HF_ENDPOINT and the server's network)`,
       code: 'network_unreachable',

@@ -110,3 +110,15 @@ export class RangeIgnoredError extends DownloadError {
     this.name = 'RangeIgnoredError';
   }
 }
+
+/**
+ * True when `error`, or one of its first causes, is a plain {@link DownloadError} (not one of the
+ * subclasses above): what a pull or an install reports as "the site could not be reached".
+ */
+export function isPlainDownloadFailure(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    // Every subclass sets a name of its own.
+    if (e instanceof DownloadError && e.name === 'DownloadError') return true;
+  }
+  return false;
+}
