@@ -15,6 +15,7 @@ import { EngineManifestError, EngineManifestStore } from '../engines/manifest/en
 import type { EngineName } from '../engines/specs/engine-name.js';
 import { ENGINE_SPECS } from '../engines/specs/engine-spec.js';
 import { DownloadError, isPlainDownloadFailure } from '../io/download-errors.js';
+import { redactUrl } from '../io/redact-url.js';
 import type { ModelServer } from '../serving/model-server.js';
 import type { BackgroundJobs, JobContext, JobFailure, JobView } from './background-jobs.js';
 
@@ -206,7 +207,7 @@ export function describeEngineFailure(error: unknown, config: ServerConfig): Job
   if (isPlainDownloadFailure(error)) {
     return {
       message:
-        `${message} — the server could not reach the llama.cpp release site (LLAMACPP_RELEASE_URL ${config.values.LLAMACPP_RELEASE_URL}); ` +
+        `${message} — the server could not reach the llama.cpp release site (LLAMACPP_RELEASE_URL ${redactUrl(config.values.LLAMACPP_RELEASE_URL)}); ` +
         'set LLAMACPP_RELEASE_URL to a mirror it can reach, or upgrade on the server machine from an archive: autobyteus-server engines upgrade llama-cpp --from <archive>',
       code: 'network_unreachable',
       status: 502,

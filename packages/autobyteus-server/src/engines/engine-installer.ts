@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
+import { redactUrl } from '../io/redact-url.js';
 import type { InstalledEngine, SmokeTest } from './install/commit-install.js';
 import { installFromArchiveOrFolder } from './install/install-from-archive.js';
 import { installFromRelease } from './install/install-from-release.js';
@@ -155,7 +156,7 @@ export async function installLlamaCpp(
   try {
     const tag = await resolveReleaseTag(v.LLAMACPP_RELEASE_URL, request.tag ?? v.LLAMACPP_RELEASE_TAG);
     const asset = releaseAssetName(choice.asset ?? '', tag);
-    reporter.log(`downloading ${asset} (${tag}) from ${v.LLAMACPP_RELEASE_URL}`);
+    reporter.log(`downloading ${asset} (${tag}) from ${redactUrl(v.LLAMACPP_RELEASE_URL)}`);
     return await run((target) =>
       installFromRelease({
         ...target,
