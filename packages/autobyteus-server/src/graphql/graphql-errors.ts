@@ -18,16 +18,12 @@ export function providerNotFound(providerId: string): GraphQLError {
 }
 
 /**
- * Whether a GraphQL error may be shown as it is: GraphQL's own (syntax, validation), mercurius's
- * (depth, method), and the ones resolvers raise on purpose. Anything else is an unexpected failure
- * whose message could carry local details (paths, addresses); it is replaced before it leaves.
+ * Whether a GraphQL error may be shown as it is: GraphQL's own (syntax, validation, variables) and
+ * the ones resolvers raise on purpose. Anything else is an unexpected failure whose message could
+ * carry local details (paths, addresses); it is replaced before it leaves.
  */
 export function isDeliberate(error: GraphQLError): boolean {
-  const original = error.originalError as (Error & { code?: unknown; errors?: unknown }) | undefined;
-  if (!original) return true;
-  if (original instanceof GraphQLError) return true;
-  if (Array.isArray(original.errors)) return true;
-  return typeof original.code === 'string' && original.code.startsWith('MER_ERR_');
+  return error.originalError === undefined || error.originalError instanceof GraphQLError;
 }
 
 /** The replacement of an unexpected error: same place in the document, no details. */

@@ -1,9 +1,16 @@
-import type { ASTVisitor, GraphQLNamedType, ValidationContext } from 'graphql';
+import {
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  Kind,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
 import { clientError } from './graphql-errors.js';
 
 /**
- * Depth limit, checked by mercurius. The schema itself is four levels deep; the rest is headroom
- * for the standard introspection query (its type references nest `ofType` many times), which code
+ * Depth limit (`queryDepthRule`). The schema itself is four levels deep; the rest is headroom for
+ * the standard introspection query (its type references nest `ofType` many times), which code
  * generators and IDE plugins send.
  */
 export const MAX_QUERY_DEPTH = 16;
@@ -13,9 +20,6 @@ export const MAX_ROOT_FIELDS = 10;
 
 /** Field selections per document (the standard introspection query has about a hundred). */
 export const MAX_FIELDS = 500;
-
-/** Largest GraphQL request body; a document this size is far beyond any real operation. */
-export const MAX_DOCUMENT_BYTES = 64 * 1024;
 
 /**
  * Validation rule bounding the work one document can ask for: a client aliasing the listing a
@@ -42,6 +46,57 @@ export function queryLimitsRule(context: ValidationContext): ASTVisitor {
           );
         }
       }
+    },
+  };
+}
+
+/**
+ * Validation rule refusing an operation nested deeper than `MAX_QUERY_DEPTH`: each field and
+ * inline fragment is a level, a fragment spread counts as the fragment's own levels. Unknown or
+ * cyclic fragments count nothing here; the standard rules report them.
+ */
+export function queryDepthRule(context: ValidationContext): ASTVisitor {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const fragmentDepths = new Map<string, number>();
+  const visiting = new Set<string>();
+
+  const depthOf = (selectionSet: SelectionSetNode | undefined): number => {
+    let deepest = 0;
+    for (const selection of selectionSet?.selections ?? []) {
+      const depth =
+        selection.kind === Kind.FRAGMENT_SPREAD
+          ? fragmentDepth(selection.name.value)
+          : 1 + depthOf(selection.selectionSet);
+      deepest = Math.max(deepest, depth);
+    }
+    return deepest;
+  };
+  const fragmentDepth = (name: string): number => {
+    const known = fragmentDepths.get(name);
+    if (known !== undefined) return known;
+    const fragment = fragments.get(name);
+    if (!fragment || visiting.has(name)) return 0;
+    visiting.add(name);
+    const depth = depthOf(fragment.selectionSet);
+    visiting.delete(name);
+    fragmentDepths.set(name, depth);
+    return depth;
+  };
+
+  return {
+    OperationDefinition(node) {
+      const depth = depthOf(node.selectionSet);
+      if (depth <= MAX_QUERY_DEPTH) return;
+      const operation = node.name ? `operation "${node.name.value}"` : 'the operation';
+      context.reportError(
+        clientError(
+          `${operation}: query depth ${depth} exceeds the query depth limit of ${MAX_QUERY_DEPTH}`,
+          'QUERY_TOO_COMPLEX',
+        ),
+      );
     },
   };
 }

@@ -1,60 +1,79 @@
-import type { FastifyInstance } from 'fastify';
-import { GraphQLError, type ValueNode, valueFromASTUntyped } from 'graphql';
-import mercurius, { type MercuriusContext } from 'mercurius';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { printable } from '../http/untrusted-text.js';
 import type { GraphqlDeps } from './graphql-deps.js';
-import { isDeliberate, maskedError } from './graphql-errors.js';
-import { providerQueryResolvers } from './provider-resolvers.js';
-import { MAX_DOCUMENT_BYTES, MAX_QUERY_DEPTH, queryLimitsRule } from './query-limits.js';
-import { reloadResolvers } from './reload-resolvers.js';
-import { SCHEMA_SDL } from './schema.js';
+import type { GraphqlExecutor } from './graphql-executor.js';
 
-/** The `JSON` scalar: values pass through as they are. */
-const jsonScalar = {
-  serialize: (value: unknown) => value,
-  parseValue: (value: unknown) => value,
-  parseLiteral: (node: ValueNode, variables?: Record<string, unknown> | null) =>
-    valueFromASTUntyped(node, variables ?? undefined),
-};
+/** Largest GraphQL request body; a document this size is far beyond any real operation. */
+export const MAX_DOCUMENT_BYTES = 64 * 1024;
 
 /**
- * `/graphql` (POST, and GET for queries; mercurius refuses mutations over GET with 405). It is an
- * ordinary route of the app, so the route-auth hook demands the token for it like for every
- * route. No GraphiQL: the server ships no IDE pages. Depth, selection count and body size are
- * bounded (`query-limits.ts`); batched queries are off.
+ * `/graphql` (POST, and GET for queries; mutations over GET are refused with 405). The routes are
+ * ordinary routes of the app, registered at start-up, so the route-auth hook demands the token for
+ * them like for every route. The GraphQL stack itself (`graphql`, the schema, the resolvers) is
+ * imported on the first request that reaches the handler: most servers never see one, and
+ * loading it costs about 10 MB of RSS. No GraphiQL: the server ships no IDE pages.
  */
 export function registerGraphql(app: FastifyInstance, deps: GraphqlDeps): void {
-  app.register(mercurius, {
-    schema: SCHEMA_SDL,
-    resolvers: {
-      // mercurius copies these properties onto the scalar type.
-      JSON: jsonScalar as never,
-      Query: providerQueryResolvers(deps),
-      Mutation: reloadResolvers(deps),
-    },
-    path: '/graphql',
-    graphiql: false,
-    ide: false,
-    allowBatchedQueries: false,
-    queryDepth: MAX_QUERY_DEPTH,
-    validationRules: [queryLimitsRule],
-    additionalRouteOptions: { bodyLimit: MAX_DOCUMENT_BYTES },
-    errorFormatter: (execution, context) => formatErrors(execution, context),
+  let executor: Promise<GraphqlExecutor> | undefined;
+  const load = (): Promise<GraphqlExecutor> => {
+    executor ??= import('./graphql-executor.js').then(
+      (module) => new module.GraphqlExecutor(deps),
+      (error: unknown) => {
+        // A failed import is retried by the next request rather than answered from the cache.
+        executor = undefined;
+        throw error;
+      },
+    );
+    return executor;
+  };
+
+  // Encapsulated: the `application/graphql` parser and the GraphQL-shaped errors apply to these routes only.
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/graphql', { parseAs: 'string' }, (_request, body, done) => {
+      done(null, { query: body });
+    });
+    scope.setErrorHandler(graphqlRequestError);
+    scope.route({
+      method: ['GET', 'POST'],
+      url: '/graphql',
+      bodyLimit: MAX_DOCUMENT_BYTES,
+      handler: async (request, reply) => {
+        const answer = await (await load()).run({
+          method: request.method,
+          input: request.method === 'POST' ? request.body : request.query,
+          requestId: String(request.id),
+          log: request.log,
+        });
+        return reply.code(answer.status).send(answer.body);
+      },
+    });
   });
 }
 
 /**
- * mercurius's own formatting (status codes per the GraphQL-over-HTTP rules), after unexpected
- * errors have been replaced by a message without details; the original goes to the log.
+ * Failures before the document is looked at (oversized or malformed bodies, other content types)
+ * and unexpected ones, answered in GraphQL's shape. Plain objects: building them must not load
+ * the GraphQL stack.
  */
-function formatErrors(
-  execution: Parameters<typeof mercurius.defaultErrorFormatter>[0],
-  context: MercuriusContext,
-): ReturnType<typeof mercurius.defaultErrorFormatter> {
-  const requestId = String(context.reply?.request.id ?? 'unknown');
-  const errors = execution.errors.map((error) => {
-    if (!(error instanceof GraphQLError) || isDeliberate(error)) return error;
-    (context.reply?.log ?? context.app.log).error({ err: error.originalError ?? error }, 'GraphQL resolver failed');
-    return maskedError(error, requestId);
+function graphqlRequestError(
+  error: { statusCode?: number; code?: string; message: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status < 500) {
+    const message =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `request body larger than ${MAX_DOCUMENT_BYTES} bytes`
+        : // Parser and media-type messages can quote the client's body or headers.
+          printable(error.message, 300);
+    return reply.code(status).send({ data: null, errors: [{ message }] });
+  }
+  request.log.error({ err: error }, 'GraphQL request failed');
+  return reply.code(500).send({
+    data: null,
+    errors: [
+      { message: `internal server error (request id ${request.id})`, extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ],
   });
-  return mercurius.defaultErrorFormatter({ ...execution, errors }, context);
 }
