@@ -205,10 +205,11 @@ async function reuseExisting(options: DownloadOptions): Promise<DownloadResult |
   } catch {
     return undefined;
   }
-  const digest = await sha256File(options.dest);
   const sizeOk = options.expectedSize === undefined || options.expectedSize === size;
+  // A file of the wrong size is not read through (models run to gigabytes): it is replaced either way.
+  const digest = sizeOk ? await sha256File(options.dest) : undefined;
   const shaOk = !options.sha256 || options.sha256.toLowerCase() === digest;
-  if (sizeOk && shaOk)
+  if (digest !== undefined && shaOk)
     return {
       path: options.dest,
       sha256: digest,
