@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { samplingParamsShape } from '../sampling-params.js';
 import { type ChatTranslation, joinText, UntranslatableInput } from './translation.js';
 
 // The OpenAI Responses API request, as far as chat completions can carry it. The gateway keeps no
@@ -70,8 +71,8 @@ export const responsesSchema = z.looseObject({
   instructions: z.string().nullish(),
   stream: z.boolean().nullish(),
   max_output_tokens: z.number().int().min(1).nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
+  temperature: samplingParamsShape.temperature,
+  top_p: samplingParamsShape.top_p,
   tools: z.array(functionTool).optional(),
   tool_choice: z
     .union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.literal('function'), name: z.string() })])
