@@ -167,10 +167,11 @@ export class ServableModelsCache {
     if (last && this.stampOf(last.paths) === last.stamp) return last.models;
     // Fixed paths first, then the ones found in them: a folder added between the two is listed too.
     const fixed = this.fixedPaths();
-    const fixedStamp = this.stampOf(fixed);
+    const fixedStamps = fixed.map(stampOf);
     const found = this.foundPaths();
     const paths = [...fixed, ...found];
-    const stamp = `${fixedStamp}|${this.stampOf(found)}`;
+    // Joined exactly as stampOf(paths) joins them (also when nothing was found), so an unchanged disk matches.
+    const stamp = [...fixedStamps, ...found.map(stampOf)].join('|');
     const models = listServableModels(this.config, this.engines, this.headers);
     const entry = { paths, stamp, models };
     this.last = entry;
