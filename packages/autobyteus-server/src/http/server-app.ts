@@ -14,6 +14,7 @@ import { ServerMetrics } from '../metrics/server-metrics.js';
 import { createDispatcher, type PoolDispatcher } from '../routing/pool-dispatcher.js';
 import type { ModelServer } from '../serving/model-server.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { registerBrowserGuard } from './browser-guard.js';
 import {
   type ConnectionLimits,
   closeSilentConnections,
@@ -86,6 +87,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   // Before the token check: a preflight from an allowed origin carries no token.
   registerCors(app, deps.config.values.AUTOBYTEUS_CORS_ORIGINS);
+  if (!deps.apiToken) registerBrowserGuard(app, deps.config.values.AUTOBYTEUS_CORS_ORIGINS);
   registerRouteAuth(app, deps.apiToken);
 
   // Malformed JSON, oversized bodies, wrong content types: OpenAI-style errors, never HTML or stack traces.

@@ -52,7 +52,7 @@ describe('idle connections', () => {
   it('a keep-alive connection is closed after its response, and the timeout is advertised', async () => {
     const socket = connect(port, '127.0.0.1');
     const received = closedByServer(socket);
-    socket.write('GET /api/health HTTP/1.1\r\nhost: x\r\n\r\n');
+    socket.write('GET /api/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
     const response = parseResponse(await received);
     expect(response.status).toBe(200);
     expect(response.headers['keep-alive']).toMatch(/^timeout=\d+$/);
@@ -137,7 +137,7 @@ describe('AUTOBYTEUS_KEEP_ALIVE_TIMEOUT_MS', () => {
     try {
       const socket = connect(Number(new URL(short.url).port), '127.0.0.1');
       const received = closedByServer(socket);
-      socket.write('GET /api/health HTTP/1.1\r\nhost: x\r\n\r\n');
+      socket.write('GET /api/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
       const response = parseResponse(await received);
       expect(response.status).toBe(200);
       expect(response.headers['keep-alive']).toBe('timeout=2');
