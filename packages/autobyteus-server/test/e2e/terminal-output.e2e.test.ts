@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort, llamaServerBinary, smolLmGguf } from '../../../autobyteus/test/support/real-engines.js';
 import { processesMatching } from '../engines/process/support.js';
 import { cleanEnv, type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
@@ -174,6 +174,13 @@ describe('the terminal `npm start` shows', () => {
         'up',
         START_MS,
       );
+      // Off a terminal the log is written in batches (every 4 KB or 100 ms): the banner the start
+      // waited for can come before the log record of the same moment.
+      const server = piped;
+      await vi.waitFor(() => expect(server.output()).toContain('"msg":"autobyteus-server listening"'), {
+        timeout: 10_000,
+        interval: 50,
+      });
       const output = piped.output();
       const records = output
         .split('\n')
