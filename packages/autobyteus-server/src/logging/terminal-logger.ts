@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import { BatchedLogDestination } from './batched-log-destination.js';
 import { chooseLogFormat, type LogFormatSetting } from './log-format.js';
 import { createServerLogger } from './server-logger.js';
 import type { TerminalLine } from './terminal-line.js';
@@ -38,13 +39,8 @@ export function createTerminalLogger(
     ),
     colorize: isTTY,
     // Synchronous on a terminal, so a log line is on screen before the live progress line is redrawn
-    // below it (and a terminal is slow enough that buffering buys nothing); buffered elsewhere: up to
-    // 4 KB or 100 ms per write, since an unbuffered line is a thread-pool write of its own (the gateway's
-    // two request lines were 14 of its 22 system calls per request; docs/performance.md section 4).
-    // pino flushes the rest on exit.
-    destination: isTTY
-      ? pino.destination({ dest: stream.fd, sync: true })
-      : pino.destination({ dest: stream.fd, sync: false, minLength: 4096, periodicFlush: 100 }),
+    // below it (and a terminal is slow enough that buffering buys nothing); batched elsewhere.
+    destination: isTTY ? pino.destination({ dest: stream.fd, sync: true }) : new BatchedLogDestination(stream.fd),
     ...(isTTY && options.terminalLine ? { terminalLine: options.terminalLine } : {}),
   });
 }
