@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { assertRoomFor, freeBytes, isDiskFull } from './disk-space.js';
 import {
   DiskFullError,
@@ -10,6 +11,7 @@ import {
 } from './download-errors.js';
 import { httpGet } from './http-get.js';
 import { RateMeter } from './rate-meter.js';
+import { receivedChunks } from './received-chunks.js';
 import { redactUrl } from './redact-url.js';
 import { TrailingFileHasher } from './trailing-file-hasher.js';
 
@@ -272,7 +274,7 @@ export async function attempt(t: Transfer, segment: Segment, settings: AttemptSe
  * disk becomes {@link DiskFullError}, anything else {@link DownloadWriteError}.
  */
 async function streamBody(
-  body: AsyncIterable<Buffer>,
+  body: Readable,
   t: Transfer,
   segment: Segment,
   room: Promise<void>,
@@ -305,7 +307,8 @@ async function streamBody(
   };
   let failure: unknown;
   try {
-    for await (const chunk of body) {
+    // Bytes that arrived before a cut are kept too, so a retry resumes at the cut, not before it.
+    for await (const chunk of receivedChunks(body)) {
       if (queuedBytes + batchBytes + chunk.length > limit) {
         throw new DownloadError(`the server sent more than the ${limit} bytes asked for`, t.url);
       }
