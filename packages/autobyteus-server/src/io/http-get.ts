@@ -67,24 +67,31 @@ function openOnce(url: string, headers: Record<string, string>, options: HttpGet
       reject(new DownloadError(`unsupported URL scheme ${parsed.protocol} in ${redactUrl(url)}`, url));
       return;
     }
+    // Before the request exists: one made and left behind would hold a connection, and its 'error'
+    // when the peer closes it (nobody listens) would be an uncaught exception.
+    if (options.signal?.aborted) {
+      reject(abortReason(options.signal));
+      return;
+    }
     const send = parsed.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(parsed, {
       method: options.method ?? 'GET',
       headers: { 'accept-encoding': 'identity', ...headers },
     });
-    const destroy = (reason?: Error) => req.destroy(reason);
+    let response: IncomingMessage | undefined;
+    // Once the headers are in, through the response: `req.destroy(reason)` resumes a response whose body
+    // is complete but unread, so node frees the socket for keep-alive and takes its error listener off
+    // before `reason` is emitted on it (an uncaught exception, e.g. a pull cancelled as a part ends).
+    const destroy = (reason?: Error) => (response ? response.destroy(reason) : req.destroy(reason));
     const onAbort = () => destroy(abortReason(options.signal));
-    if (options.signal?.aborted) {
-      reject(abortReason(options.signal));
-      return;
-    }
     options.signal?.addEventListener('abort', onAbort, { once: true });
     req.once('close', () => options.signal?.removeEventListener('abort', onAbort));
     options.onRequest?.(destroy);
     // Kept for the request's whole life: errors after the headers also surface on the body stream.
     req.on('error', reject);
-    req.once('response', (response) => {
-      resolve({ url, status: response.statusCode ?? 0, response, destroy });
+    req.once('response', (res) => {
+      response = res;
+      resolve({ url, status: res.statusCode ?? 0, response: res, destroy });
     });
     req.end(options.body);
   });
