@@ -153,7 +153,7 @@ describe('the managed llama-server demands a key only the server knows', () => {
     expect(alive(engine.pid)).toBe(true);
     const second = await serve(home, env);
     expect((await loadedEngine(second.url)).pid).toBe(engine.pid);
-    expect(second.output()).toContain('adopting an engine already running');
+    await second.waitForOutput('adopting an engine already running');
     expect(await chatStatus(second.url)).toBe(200);
 
     // A PID file without a key (the format before keys): the engine is not trusted but replaced.
@@ -163,7 +163,7 @@ describe('the managed llama-server demands a key only the server knows', () => {
     const replaced = await loadedEngine(third.url);
     expect(replaced.pid).not.toBe(engine.pid);
     expect(alive(engine.pid)).toBe(false);
-    expect(third.output()).toContain('no usable key recorded; restarting it instead of adopting');
+    await third.waitForOutput('no usable key recorded; restarting it instead of adopting');
     expect(await chatStatus(third.url)).toBe(200);
     const newKey = (JSON.parse(readFileSync(pidFile, 'utf8')) as { apiKey: string }).apiKey;
     expect(newKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -174,7 +174,7 @@ describe('the managed llama-server demands a key only the server knows', () => {
     writeFileSync(pidFile, JSON.stringify({ pid: replaced.pid, apiKey: 'A'.repeat(43) }), { mode: 0o600 });
     const fourth = await serve(home, env);
     expect((await loadedEngine(fourth.url)).pid).not.toBe(replaced.pid);
-    expect(fourth.output()).toContain('adopted engine refuses its recorded key; restarting it');
+    await fourth.waitForOutput('adopted engine refuses its recorded key; restarting it');
     expect(await chatStatus(fourth.url)).toBe(200);
   }, 300_000);
 });

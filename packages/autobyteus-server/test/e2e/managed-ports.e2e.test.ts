@@ -29,7 +29,7 @@ describe('the managed engine is listed once', () => {
     const models = (await (await fetch(`${server.url}/v1/models`)).json()).data as Array<{ id: string }>;
     const smol = models.filter((m) => m.id.startsWith('SmolLM2-135M-Instruct'));
     expect(smol.map((m) => m.id)).toEqual(['SmolLM2-135M-Instruct.Q4_1']);
-    expect(server.output()).toContain(
+    await server.waitForOutput(
       `LLAMACPP_HOSTS: ${own} is in this server's managed engine ports ${enginePort}-${enginePort + 199}`,
     );
   }, 150_000);

@@ -128,7 +128,7 @@ describe('a model spread over two llama.cpp RPC workers (real rpc-server and lla
 
     const allowed = await startWorker(['--host', '0.0.0.0'], { ALLOW_REMOTE: 'true' });
     expect(allowed.ready[1]).toBe('0.0.0.0');
-    expect(allowed.output()).toMatch(/warning: the RPC worker listens on 0\.0\.0\.0:\d+ with no authentication/);
+    await allowed.waitForOutput(/warning: the RPC worker listens on 0\.0\.0\.0:\d+ with no authentication/);
   }, 120_000);
 
   it('says how to get the RPC server when none is installed', async () => {

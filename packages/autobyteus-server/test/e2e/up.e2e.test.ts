@@ -93,7 +93,7 @@ describe('up', () => {
   it('LLM_HOST_MANAGEMENT=external skips installs and serves the configured hosts only', async () => {
     const home = tempHome('[lmstudio]\nhosts = ""\n[ollama]\nhosts = ""\n');
     server = await startServerProcess(home, [], { AUTOBYTEUS_PORT: '0', LLM_HOST_MANAGEMENT: 'external' }, 'up');
-    expect(server.output()).toContain('LLM_HOST_MANAGEMENT=external');
+    await server.waitForOutput('LLM_HOST_MANAGEMENT=external');
     expect(server.output()).not.toContain('installing');
     const engines = (await (await fetch(`${server.url}/api/engines`)).json()).engines;
     expect(engines.every((e: { managed: boolean }) => !e.managed)).toBe(true);

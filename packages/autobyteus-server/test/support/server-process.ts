@@ -11,6 +11,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the server printed (stdout and stderr). */
   output(): string;
+  /** Resolves with the output once it contains `text`; see {@link CliProcess.waitForOutput}. */
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,12 @@ export interface CliProcess {
   ready: RegExpExecArray;
   /** Everything it printed (stdout and stderr). */
   output(): string;
+  /**
+   * Resolves with the output once it contains `text`, rejects with the output after `timeoutMs`.
+   * Log lines (batched, on stdout) and the listening line (stderr) come over two pipes, so a line
+   * logged before "listening" may still be on its way when the server is ready.
+   */
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<string>;
   /** SIGTERM, SIGKILL after 5 s; resolves once it exited. */
   stop(): Promise<void>;
 }
@@ -105,17 +113,47 @@ export async function startCliProcess(
       reject(new Error(`${args[0]} exited with ${code}:\n${output}`));
     });
   });
+  const waitForOutput = (text: string | RegExp, timeoutMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const found = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
+      if (found()) return resolve(output);
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${args[0]} printed no ${String(text)} within ${timeoutMs} ms:\n${output}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!found()) return;
+        done();
+        resolve(output);
+      };
+      const done = () => {
+        clearTimeout(timer);
+        child.stdout?.off('data', check);
+        child.stderr?.off('data', check);
+      };
+      child.stdout?.on('data', check);
+      child.stderr?.on('data', check);
+    });
   return {
     child,
     ready: match,
     output: () => output,
+    waitForOutput,
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(timer);
+      // 'close' (its pipes drained), not 'exit': output written just before exiting can arrive after
+      // 'exit'. Bounded, since a process it started may hold a copy of the pipes.
+      const closed = new Promise((resolve) => {
+        if (child.stdout?.closed !== false && child.stderr?.closed !== false) resolve(undefined);
+        child.once('close', resolve);
+      });
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await gone;
+        clearTimeout(timer);
+      }
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
     },
   };
 }
@@ -137,5 +175,12 @@ export async function startServerProcess(
   ).catch((error: Error) => {
     throw new Error(error.message.replace(new RegExp(`^${command} `), 'server '));
   });
-  return { url: started.ready[1] as string, home, child: started.child, output: started.output, stop: started.stop };
+  return {
+    url: started.ready[1] as string,
+    home,
+    child: started.child,
+    output: started.output,
+    waitForOutput: started.waitForOutput,
+    stop: started.stop,
+  };
 }
