@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { download } from '../../src/io/download.js';
 import { ChecksumMismatchError, DownloadHttpError } from '../../src/io/download-errors.js';
 import { acquireFileLock, FileLockBusyError } from '../../src/io/file-lock.js';
@@ -283,8 +283,7 @@ describe('cross-process lock', () => {
     writeLock(lockPath, otherProcess());
     let waited = false;
     const running = download({ url, dest, sha256: content.sha256, onLockWait: () => (waited = true) });
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(waited).toBe(true);
+    await vi.waitFor(() => expect(waited).toBe(true), { timeout: 5000 });
     // The other process finishes: final file in place, lock removed.
     writeFileSync(dest, content.buffer!);
     rmSync(lockPath);

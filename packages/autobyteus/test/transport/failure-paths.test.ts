@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HttpClient } from '../../src/transport/http-client.js';
 import {
   ContextOverflowError,
@@ -223,8 +223,7 @@ describe('abort', () => {
     });
     expect(error).toBeInstanceOf(RequestAbortedError);
     expect(seen).toHaveLength(2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(stub.openSockets()).toBe(0);
+    await vi.waitFor(() => expect(stub?.openSockets()).toBe(0), { timeout: 5000 });
   });
 
   it('breaking out of the loop closes the connection too', async () => {
@@ -232,8 +231,7 @@ describe('abort', () => {
     for await (const chunk of transportFor(stub.url).stream(helloBody(true))) {
       if (chunk.content) break;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(stub.openSockets()).toBe(0);
+    await vi.waitFor(() => expect(stub?.openSockets()).toBe(0), { timeout: 5000 });
   });
 
   it('an already aborted signal never sends', async () => {
