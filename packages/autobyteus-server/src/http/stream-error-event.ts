@@ -5,8 +5,16 @@ import type { OpenAIErrorBody } from './openai-error.js';
 import { sseEvent } from './translate/translation.js';
 import { printable } from './untrusted-text.js';
 
-/** Writes the gateway's error (its OpenAI-style body and the status it would have sent) as one SSE event. */
-type StreamErrorEncoder = (body: OpenAIErrorBody, status: number) => string;
+/**
+ * Writes the gateway's error (its OpenAI-style body and the status it would have sent) as one SSE
+ * event; `sequence` is the event's place in a stream whose events are numbered (Responses).
+ */
+type StreamErrorEncoder = (body: OpenAIErrorBody, status: number, sequence: number) => string;
+
+/** The Responses error `code` for the gateway's error: its code, else its type (Responses has no null code). */
+export function responsesErrorCode(body: OpenAIErrorBody): string {
+  return body.error.code ?? body.error.type;
+}
 
 /** llama-server's shape: a data line with the error body; the `openai` client raises on `data.error`. */
 const openAIEvent: StreamErrorEncoder = (body) => `data: ${JSON.stringify(body)}\n\n`;
@@ -26,14 +34,14 @@ const STREAM_ERROR_ENCODERS: Partial<Record<ForwardedEndpoint, StreamErrorEncode
     }),
   // The Responses `error` event: code, message and param on the event, as its reference and SDK types
   // have them, and under `error` too, as the API sends them, which is what the openai clients raise on.
-  '/v1/responses': (body) => {
-    const code = body.error.code ?? body.error.type;
+  '/v1/responses': (body, _status, sequence) => {
+    const code = responsesErrorCode(body);
     return sseEvent('error', {
       type: 'error',
       code,
       message: body.error.message,
       param: body.error.param,
-      sequence_number: 0,
+      sequence_number: sequence,
       error: { type: body.error.type, code, message: body.error.message, param: body.error.param },
     });
   },
@@ -41,14 +49,17 @@ const STREAM_ERROR_ENCODERS: Partial<Record<ForwardedEndpoint, StreamErrorEncode
 
 /**
  * The event that ends an already started SSE response of `endpoint` (undefined: chat completions)
- * with the gateway's error, in the shape that endpoint's clients parse.
+ * with the gateway's error, in the shape that endpoint's clients parse. `sequenceNumber` is the
+ * Responses event's `sequence_number`: 0 on a stream with no numbered events before it (a load's
+ * keep-alive, a relayed engine stream), the next number on a stream the gateway encodes itself.
  */
 export function streamErrorEvent(
   endpoint: ForwardedEndpoint | undefined,
   body: OpenAIErrorBody,
   status: number,
+  sequenceNumber = 0,
 ): string {
-  return ((endpoint && STREAM_ERROR_ENCODERS[endpoint]) || openAIEvent)(body, status);
+  return ((endpoint && STREAM_ERROR_ENCODERS[endpoint]) || openAIEvent)(body, status, sequenceNumber);
 }
 
 /** An engine's error answer: OpenAI's and Anthropic's `{"error":{"message",...}}`, or `{"error":"..."}`. */

@@ -8,6 +8,7 @@ import {
   type StubEngine,
   startStubEngine,
 } from '../../../autobyteus/test/support/stub-engine.js';
+import { parseSse } from '../http/translate/sse-events.js';
 import { parseMetrics, sampleValue } from '../support/prometheus-text.js';
 import { type ServerProcess, startServerProcess, tempHome } from '../support/server-process.js';
 import { configFor, mlxModels, WEATHER_TOOL } from '../support/translated-endpoints.js';
@@ -22,7 +23,7 @@ describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequ
   let reasoningHost: StubEngine;
   let slowHost: StubEngine;
   let slowAborted = 0;
-  /** Two engines that cut their stream: one for each client (a cut marks its host down). */
+  /** Engines that cut their stream: one for each request below (a cut marks its host down). */
   let cutHosts: StubEngine[];
   let server: ServerProcess;
   let anthropic: Anthropic;
@@ -30,7 +31,7 @@ describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequ
   const TOOL_MODEL = 'stub/tool-model';
   const REASONING_MODEL = 'stub/reasoning-model';
   const SLOW_MODEL = 'stub/slow-model';
-  const CUT_MODELS = ['stub/cut-model-a', 'stub/cut-model-b'];
+  const CUT_MODELS = ['stub/cut-model-a', 'stub/cut-model-b', 'stub/cut-model-c'];
   /** The chat bodies the tool host received, parsed. */
   const toolRequests = () =>
     toolHost.requests
@@ -289,7 +290,7 @@ describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequ
     await vi.waitFor(() => expect(slowAborted).toBe(1), { timeout: 10_000, interval: 50 });
   });
 
-  it('an engine stream cut mid-way ends with an error event for both clients', async () => {
+  it('an engine stream cut mid-way ends with the same error event as every started stream', async () => {
     const stream = anthropic.messages.stream({
       model: CUT_MODELS[0] as string,
       max_tokens: 64,
@@ -301,27 +302,50 @@ describe('translated endpoints on MLX-shaped stub engines (tool calls, stop sequ
     });
     const error = await stream.finalMessage().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);
-    expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+    // A cut engine is a 502: Anthropic's type for it, and the request id the log has, as on a relayed stream.
+    expect((error as InstanceType<typeof Anthropic.APIError>).error).toEqual({
       type: 'error',
       error: { type: 'api_error', message: expect.stringContaining('mlx engine') },
+      request_id: expect.stringMatching(/./),
     });
     // The stub sent two tokens before it cut the connection.
     expect(text).toBe('The capital');
 
+    // The openai client raises on the nested `error` of the Responses `error` event.
     const types: string[] = [];
-    let failed: OpenAI.Responses.ResponseFailedEvent | undefined;
-    for await (const event of await openai.responses.create({
-      model: CUT_MODELS[1] as string,
-      input: 'Hi',
-      stream: true,
-    })) {
-      types.push(event.type);
-      if (event.type === 'response.failed') failed = event;
-    }
-    expect(types.slice(-2)).toEqual(['error', 'response.failed']);
+    const raised = await (async () => {
+      for await (const event of await openai.responses.create({
+        model: CUT_MODELS[1] as string,
+        input: 'Hi',
+        stream: true,
+      })) {
+        types.push(event.type);
+      }
+    })().catch((e: unknown) => e);
+    expect(raised).toBeInstanceOf(OpenAI.APIError);
+    expect((raised as Error).message).toContain('mlx engine');
+    expect(types).toContain('response.output_text.delta');
     expect(types).not.toContain('response.completed');
-    expect(failed?.response.status).toBe('failed');
-    expect(failed?.response.error?.message).toContain('mlx engine');
+
+    // On the wire: that `error` event, numbered in the stream, then `response.failed` with the same error.
+    const response = await fetch(`${server.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: CUT_MODELS[2], input: 'Hi', stream: true }),
+    });
+    const events = parseSse(await response.text());
+    expect(events.map((e) => e.event).slice(-2)).toEqual(['error', 'response.failed']);
+    expect(events.map((e) => e.data.sequence_number)).toEqual(events.map((_, i) => i));
+    const [errorEvent, failedEvent] = events.slice(-2).map((e) => e.data);
+    const { code, message } = errorEvent as { code: string; message: string };
+    expect(message).toContain('mlx engine');
+    expect(errorEvent).toMatchObject({
+      type: 'error',
+      code: expect.stringMatching(/^engine_/),
+      param: null,
+      error: { type: 'engine_error', code, message, param: null },
+    });
+    expect(failedEvent?.response).toMatchObject({ status: 'failed', error: { code, message } });
   });
 
   it('a body the translation cannot carry is refused in each API’s error shape, naming the field', async () => {

@@ -51,6 +51,8 @@ describe('streamErrorEvent: the error on a started stream, by endpoint', () => {
         error: { type: 'server_error', code: 'model_load_failed', message: body.error.message, param: 'model' },
       },
     });
+    // On a stream the gateway numbers itself, the event takes its place in the sequence.
+    expect(parse(streamErrorEvent('/v1/responses', body, 500, 9)).data.sequence_number).toBe(9);
   });
 });
 

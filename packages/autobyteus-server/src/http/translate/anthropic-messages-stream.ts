@@ -1,4 +1,6 @@
 import type { ToolCallDelta } from 'autobyteus';
+import type { OpenAIErrorBody } from '../openai-error.js';
+import { streamErrorEvent } from '../stream-error-event.js';
 import { newId, type StreamEncoder, sseEvent, type TranslatedAnswer, type TranslatedChunk } from './translation.js';
 
 /** Anthropic's stop reason for a chat finish reason (`stop_sequence` is the gateway's own). */
@@ -105,8 +107,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
     return out;
   }
 
-  fail(message: string): string {
-    return sseEvent('error', { type: 'error', error: { type: 'api_error', message } });
+  fail(body: OpenAIErrorBody, status: number): string {
+    return streamErrorEvent('/v1/messages', body, status);
   }
 
   private toolDelta(call: ToolCallDelta): string {

@@ -1,4 +1,6 @@
 import type { ToolCallDelta } from 'autobyteus';
+import type { OpenAIErrorBody } from '../openai-error.js';
+import { responsesErrorCode, streamErrorEvent } from '../stream-error-event.js';
 import type { ResponsesBody } from './responses-request.js';
 import { newId, type StreamEncoder, sseEvent, type TranslatedAnswer, type TranslatedChunk } from './translation.js';
 
@@ -156,10 +158,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return out;
   }
 
-  fail(message: string): string {
-    const error = { code: 'server_error', message };
+  /** The `error` event (numbered in this stream), then `response.failed` with the same code and message. */
+  fail(body: OpenAIErrorBody, status: number): string {
+    const error = { code: responsesErrorCode(body), message: body.error.message };
     return (
-      this.event('error', { code: 'server_error', message, param: null }) +
+      streamErrorEvent('/v1/responses', body, status, this.sequence++) +
       this.event('response.failed', { response: this.snapshot('failed', { error }) })
     );
   }

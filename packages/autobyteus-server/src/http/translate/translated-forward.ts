@@ -117,13 +117,14 @@ export async function translate(
   if (!mapped || refusal) {
     const { message, param } = refusal ?? { message: 'invalid request', param: 'body' };
     measure?.finished('error');
+    const error = openAIError(message, 'invalid_request_error', 'invalid_request', param);
     if (job.loadingStream) {
       // The 200 went out while the model loaded: the refusal comes as the API's opening and error events.
       const encoder = translation.stream(job.body.model, job.body);
-      res.end(encoder.start() + encoder.fail(message));
+      res.end(encoder.start() + encoder.fail(error, 400));
       return reply;
     }
-    return reply.code(400).send(openAIError(message, 'invalid_request_error', 'invalid_request', param));
+    return reply.code(400).send(error);
   }
   const body = parsed.data as Record<string, unknown> & { model: string; stream?: boolean | null };
   const chatBody: Record<string, unknown> = { ...mapped.chat, model: body.model, stream: true };
@@ -191,7 +192,7 @@ function failed(
   const failure = settleBrokenExchange(request, reply, job, lease, error, tokens);
   if (!failure) return reply;
   if (encoder) {
-    reply.raw.end(encoder.fail(failure.body.error.message));
+    reply.raw.end(encoder.fail(failure.body, failure.status));
     return reply;
   }
   return reply.code(failure.status).send(failure.body);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatStreamChunk, ToolCall } from 'autobyteus';
 import type { z } from 'zod';
+import type { OpenAIErrorBody } from '../openai-error.js';
 
 /**
  * A chunk of the engine's answer on its way to a translated client: the library's normalised chunk,
@@ -27,8 +28,12 @@ export interface StreamEncoder {
   start(): string;
   /** The events for one chunk; the complete chunk gets the closing events. */
   encode(chunk: TranslatedChunk): string;
-  /** The events that end a stream the engine broke after it started. */
-  fail(message: string): string;
+  /**
+   * The events that end a started stream with the gateway's error (its body and the status it would
+   * have sent had nothing gone out yet): the engine broke mid-way, or the request was refused after
+   * a load's 200. The error event is `streamErrorEvent`'s, as on every other started stream.
+   */
+  fail(body: OpenAIErrorBody, status: number): string;
 }
 
 /** The chat-completions request a translated body becomes. */

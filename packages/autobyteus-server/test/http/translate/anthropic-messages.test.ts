@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { openAIError, withRequestId } from '../../../src/http/openai-error.js';
+import { streamErrorEvent } from '../../../src/http/stream-error-event.js';
 import { anthropicMessagesSchema, anthropicToChat } from '../../../src/http/translate/anthropic-messages-request.js';
 import {
   AnthropicStreamEncoder,
@@ -231,8 +233,23 @@ describe('Anthropic answers', () => {
       delta: { stop_reason: 'stop_sequence', stop_sequence: '##' },
       usage: { output_tokens: 2 },
     });
-    expect(parseSse(new AnthropicStreamEncoder('m').fail('engine died'))).toEqual([
-      { event: 'error', data: { type: 'error', error: { type: 'api_error', message: 'engine died' } } },
-    ]);
+  });
+
+  it('fails with the table’s `event: error`: the type from the status, and the request id', () => {
+    const died = withRequestId(openAIError('mlx engine: died', 'engine_error', 'engine_connection'), 'req-7');
+    const cases = [
+      [502, 'api_error'],
+      [504, 'timeout_error'],
+      [400, 'invalid_request_error'],
+    ] as const;
+    for (const [status, type] of cases) {
+      const encoder = new AnthropicStreamEncoder('m');
+      encoder.start();
+      encoder.encode({ isComplete: false, content: 'a' });
+      expect(parseSse(encoder.fail(died, status))).toEqual([
+        { event: 'error', data: { type: 'error', error: { type, message: 'mlx engine: died' }, request_id: 'req-7' } },
+      ]);
+      expect(encoder.fail(died, status)).toBe(streamErrorEvent('/v1/messages', died, status));
+    }
   });
 });

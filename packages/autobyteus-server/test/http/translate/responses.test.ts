@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { openAIError, withRequestId } from '../../../src/http/openai-error.js';
+import { streamErrorEvent } from '../../../src/http/stream-error-event.js';
 import { responsesSchema, responsesToChat } from '../../../src/http/translate/responses-request.js';
 import { ResponsesStreamEncoder, responsesAnswer } from '../../../src/http/translate/responses-stream.js';
 import { UntranslatableInput } from '../../../src/http/translate/translation.js';
@@ -221,12 +223,25 @@ describe('Responses answers', () => {
     const broken = new ResponsesStreamEncoder('m', body);
     broken.start();
     broken.encode({ isComplete: false, content: 'Hel' });
-    const failed = parseSse(broken.fail('mlx engine: stream ended before [DONE]'));
+    const message = 'mlx engine: stream ended before [DONE]';
+    const cut = withRequestId(openAIError(message, 'engine_error', 'engine_stream_interrupted'), 'req-7');
+    const failed = parseSse(broken.fail(cut, 502));
     expect(failed.map((e) => e.event)).toEqual(['error', 'response.failed']);
-    expect(failed[0]?.data).toMatchObject({ code: 'server_error', message: 'mlx engine: stream ended before [DONE]' });
+    // The table's error event, numbered after the five events before it (created, in_progress, the
+    // message's added item and part, one delta); response.failed takes the next number.
+    expect(failed[0]?.data).toEqual({
+      type: 'error',
+      code: 'engine_stream_interrupted',
+      message,
+      param: null,
+      sequence_number: 5,
+      error: { type: 'engine_error', code: 'engine_stream_interrupted', message, param: null },
+    });
+    expect(broken.fail(cut, 502).startsWith(streamErrorEvent('/v1/responses', cut, 502, 7))).toBe(true);
+    expect(failed[1]?.data.sequence_number).toBe(6);
     expect(failed[1]?.data.response).toMatchObject({
       status: 'failed',
-      error: { code: 'server_error', message: 'mlx engine: stream ended before [DONE]' },
+      error: { code: 'engine_stream_interrupted', message },
     });
   });
 });
