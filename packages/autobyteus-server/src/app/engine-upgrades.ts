@@ -14,10 +14,11 @@ import {
 import { EngineManifestError, EngineManifestStore } from '../engines/manifest/engine-manifest-store.js';
 import type { EngineName } from '../engines/specs/engine-name.js';
 import { ENGINE_SPECS } from '../engines/specs/engine-spec.js';
-import { DownloadError, isPlainDownloadFailure } from '../io/download-errors.js';
+import { classifyDownloadFailure, DownloadError } from '../io/download-errors.js';
 import { redactUrl } from '../io/redact-url.js';
 import type { ModelServer } from '../serving/model-server.js';
 import type { BackgroundJobs, JobContext, JobFailure, JobView } from './background-jobs.js';
+import { describeDownloadFailure } from './download-job-failure.js';
 
 /** An engine operation refused before it starts; `status`/`code` are the HTTP answer's. */
 export class EngineRequestError extends Error {
@@ -201,17 +202,23 @@ function jobKey(engine: EngineName): string {
   return `engine\0${engine}`;
 }
 
-/** A failed upgrade as the job shows it; an unreachable release site says so and what to do. */
+/**
+ * A failed upgrade as the job shows it. A download failure says whether the release site could not be
+ * reached, answered errors, cut the transfer or sent a corrupt file, and what to do
+ * ({@link describeDownloadFailure}); an archive that does not match its expected sha256 is one of those
+ * (502), not a failure of the server.
+ */
 export function describeEngineFailure(error: unknown, config: ServerConfig): JobFailure {
   const message = error instanceof Error ? error.message : String(error);
-  if (isPlainDownloadFailure(error)) {
-    return {
-      message:
-        `${message} — the server could not reach the llama.cpp release site (LLAMACPP_RELEASE_URL ${redactUrl(config.values.LLAMACPP_RELEASE_URL)}); ` +
-        'set LLAMACPP_RELEASE_URL to a mirror it can reach, or upgrade on the server machine from an archive: autobyteus-server engines upgrade llama-cpp --from <archive>',
-      code: 'network_unreachable',
-      status: 502,
-    };
+  const failure = classifyDownloadFailure(error);
+  if (failure) {
+    return describeDownloadFailure(failure, message, {
+      name: 'the llama.cpp release site',
+      setting: 'LLAMACPP_RELEASE_URL',
+      value: redactUrl(config.values.LLAMACPP_RELEASE_URL),
+      alternative:
+        'upgrade on the server machine from an archive: autobyteus-server engines upgrade llama-cpp --from <archive>',
+    });
   }
   if (error instanceof EngineVersionExistsError) return { message, code: 'version_installed', status: 409 };
   if (error instanceof SmokeTestFailedError) return { message, code: 'smoke_test_failed', status: 500 };

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { ServerConfig } from '../config/server-config.js';
-import { ChecksumMismatchError, DiskFullError, DownloadError, isPlainDownloadFailure } from '../io/download-errors.js';
+import { classifyDownloadFailure, DiskFullError, DownloadError, type DownloadFailure } from '../io/download-errors.js';
+import { redactUrl } from '../io/redact-url.js';
 import { findCatalogEntry, MODEL_CATALOG } from '../models/catalog.js';
 import { hubCacheDir } from '../models/hub-cache-dir.js';
 import { HubError } from '../models/hub-client.js';
@@ -8,6 +9,7 @@ import { pullModel } from '../models/model-puller.js';
 import { formatModelRef, type ModelRef, ModelRefError, parseModelRef } from '../models/model-ref.js';
 import { PullError, type PullProgressEvent, type PullResult } from '../models/pull-types.js';
 import type { BackgroundJobs, JobContext, JobFailure, JobProgress, JobView } from './background-jobs.js';
+import { describeDownloadFailure } from './download-job-failure.js';
 
 /** A pull request the server refuses before starting anything; `status`/`code` are the HTTP answer's. */
 export class PullRequestError extends Error {
@@ -69,7 +71,7 @@ export class ModelPulls {
       key,
       formatModelRef(ref),
       (context) => this.run(ref, context),
-      describePullFailure,
+      (error) => describePullFailure(error, this.deps.config),
     );
   }
 
@@ -166,26 +168,52 @@ function causes(error: unknown): unknown[] {
   return chain;
 }
 
-/** A failed pull as the job shows it: the status and code a synchronous answer would carry. */
-export function describePullFailure(error: unknown): JobFailure {
+/**
+ * A failed pull as the job shows it: the status and code a synchronous answer would carry. A download
+ * failure says whether the hub could not be reached, answered errors, cut the transfer or sent a corrupt
+ * file ({@link describeDownloadFailure}).
+ */
+export function describePullFailure(error: unknown, config: ServerConfig): JobFailure {
   const message = cleanMessage(error instanceof Error ? error.message : String(error));
   const chain = causes(error);
   const hub = chain.find((e): e is HubError => e instanceof HubError);
   if (chain.some((e) => e instanceof DiskFullError)) return { message, code: 'insufficient_storage', status: 507 };
   if (hub?.kind === 'not_found') return { message, code: 'model_not_found', status: 404 };
   if (hub?.kind === 'unauthorized') return { message, code: 'hub_unauthorized', status: 403 };
-  if (chain.some((e) => e instanceof ChecksumMismatchError)) return { message, code: 'checksum_mismatch', status: 502 };
-  if (hub?.kind === 'network' || isPlainDownloadFailure(error)) {
-    return {
-      message: `${message} (the server could not reach the hub: check HF_ENDPOINT and the server's network)`,
-      code: 'network_unreachable',
-      status: 502,
-    };
+  const failure = classifyDownloadFailure(error) ?? hubApiFailure(hub);
+  if (failure) {
+    return describeDownloadFailure(failure, message, {
+      name: 'the hub',
+      setting: 'HF_ENDPOINT',
+      value: redactUrl(config.values.HF_ENDPOINT),
+    });
   }
   if (error instanceof PullError || chain.some((e) => e instanceof DownloadError)) {
     return { message, code: 'pull_failed', status: 502 };
   }
   return { message, code: 'pull_failed', status: 500 };
+}
+
+/**
+ * A failed hub API call (revision, file tree) that the download classification does not cover: one the
+ * hub client could not make at all (a TLS failure, say), and a 5xx answer, which is not retried but is
+ * the hub failing all the same.
+ */
+function hubApiFailure(hub: HubError | undefined): DownloadFailure | undefined {
+  const host = hostOf(hub?.url);
+  if (hub?.kind === 'network') return { kind: 'unreachable', host };
+  if (hub?.kind === 'http' && hub.status !== undefined && hub.status >= 500) {
+    return { kind: 'upstream', host, status: hub.status };
+  }
+  return undefined;
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  try {
+    return url ? new URL(url).host : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Control characters out (newlines kept: the every-source-failed message is a list), bounded. */

@@ -56,7 +56,7 @@ export const jobSchemas = {
         type: 'object',
         required: ['message', 'code', 'status'],
         description:
-          'why it failed: the status a synchronous call would answer (404 model_not_found, 507 insufficient_storage, 502 network_unreachable, 409 version_installed, …)',
+          'why it failed: the status a synchronous call would answer (404 model_not_found, 507 insufficient_storage, 409 version_installed; 502 when the site failed: network_unreachable (no connection, no answer), upstream_unavailable (it answered HTTP errors), download_interrupted (it kept closing the connection), download_corrupt or, for a sha256, checksum_mismatch (not the expected file: not kept); …)',
         properties: { message: { type: 'string' }, code: { type: 'string' }, status: { type: 'integer' } },
       },
       result: { type: 'object', additionalProperties: true, description: 'the pulled model / installed version' },

@@ -1,14 +1,27 @@
 import { redactUrl } from './redact-url.js';
 
+/**
+ * Where a plain {@link DownloadError} went wrong, set by its thrower when it knows: `unreachable` (no
+ * connection, or no answer in time), `interrupted` (the connection closed before the end of the body),
+ * `corrupt` (the bytes arrived but are not the file expected; they were deleted).
+ */
+export type DownloadErrorReason = 'unreachable' | 'interrupted' | 'corrupt';
+
 /** Base class of every download failure; names the URL (redacted: no credentials, no query values). */
 export class DownloadError extends Error {
   /** The URL, redacted as it may be printed. */
   readonly url: string;
+  /**
+   * Where it went wrong, when the thrower knows. Undefined for the rest (a refusal, a listing that makes
+   * no sense) and for "giving up", whose cause (the last attempt's error) says it.
+   */
+  readonly reason: DownloadErrorReason | undefined;
 
-  constructor(message: string, url: string, options?: { cause?: unknown }) {
+  constructor(message: string, url: string, options?: { cause?: unknown; reason?: DownloadErrorReason }) {
     super(message, options);
     this.name = 'DownloadError';
     this.url = redactUrl(url);
+    this.reason = options?.reason;
   }
 }
 
@@ -34,6 +47,9 @@ export class DownloadHttpError extends DownloadError {
  * extracted archive members and local files alike.
  */
 export class ChecksumMismatchError extends Error {
+  /** What was hashed, redacted: a URL, a file or an archive member. */
+  readonly subject: string;
+
   /**
    * @param subject what was hashed: a URL (redacted here), a file or an archive member
    * @param expectedFrom who promised `expected` (a `.sha256` file, `--sha256`, the catalog), when worth saying
@@ -49,6 +65,7 @@ export class ChecksumMismatchError extends Error {
         `${expectedFrom ? ` (the expected digest is from ${expectedFrom})` : ''}: the bytes are corrupt or not the expected file`,
     );
     this.name = 'ChecksumMismatchError';
+    this.subject = redactUrl(subject);
   }
 }
 
@@ -112,13 +129,68 @@ export class RangeIgnoredError extends DownloadError {
 }
 
 /**
- * True when `error`, or one of its first causes, is a plain {@link DownloadError} (not one of the
- * subclasses above): what a pull or an install reports as "the site could not be reached".
+ * A failed download in terms its user can act on ({@link classifyDownloadFailure}):
+ * - `unreachable`: no connection to the host, or no answer in time (DNS, refused, unreachable, timeout, stall);
+ * - `upstream`: the host answered with an HTTP error worth retrying (5xx, 408, 429) until the downloader gave up;
+ * - `interrupted`: the host answered but closed the connection before the end of the file, until it gave up;
+ * - `corrupt`: the file is not the expected one (its size, git blob id or sha256); nothing of it was kept.
  */
-export function isPlainDownloadFailure(error: unknown): boolean {
+export interface DownloadFailure {
+  kind: DownloadErrorReason | 'upstream';
+  /** `host[:port]` of the URL that failed; undefined when the error names none. */
+  host: string | undefined;
+  /** `upstream`: the HTTP status of the last answer. */
+  status?: number;
+  /** `corrupt`: true when it is a sha256 that did not match ({@link ChecksumMismatchError}). */
+  sha256Mismatch?: boolean;
+}
+
+/** Socket and resolver errors that mean "no connection" (or none that lasted until an answer). */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+
+/**
+ * What kind of download failure `error` is, from it and its first causes (outermost first: a "giving
+ * up" error is judged by the last attempt's error it wraps). Undefined for every other error, among them
+ * the subclasses above (full disk, refused redirect, ...) and a final 4xx, which callers name themselves.
+ */
+export function classifyDownloadFailure(error: unknown): DownloadFailure | undefined {
+  let host: string | undefined;
   for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    // Every subclass sets a name of its own.
-    if (e instanceof DownloadError && e.name === 'DownloadError') return true;
+    if (e instanceof DownloadError) host = hostOf(e.url) ?? host;
+    if (e instanceof DownloadHttpError) return e.retryable ? { kind: 'upstream', host, status: e.status } : undefined;
+    if (e instanceof DownloadStalledError) return { kind: 'unreachable', host };
+    if (e instanceof ChecksumMismatchError) {
+      return { kind: 'corrupt', host: hostOf(e.subject) ?? host, sha256Mismatch: true };
+    }
+    if (e instanceof DownloadError) {
+      if (e.reason) return { kind: e.reason, host };
+      // Every subclass sets a name of its own and is a failure of its own kind.
+      if (e.name !== 'DownloadError') return undefined;
+      continue;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return { kind: 'unreachable', host };
   }
-  return false;
+  return undefined;
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
 }

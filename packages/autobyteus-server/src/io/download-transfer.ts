@@ -252,12 +252,14 @@ export async function attempt(t: Transfer, segment: Segment, settings: AttemptSe
       throw new DownloadError(
         `connection closed at byte ${target.start + target.done} of ${t.total ?? 'an unknown size'} (${(error as Error).message})`,
         t.url,
-        { cause: error },
+        { cause: error, reason: 'interrupted' },
       );
     }
     const end = target.end ?? t.total;
     if (end !== undefined && target.start + target.done < end) {
-      throw new DownloadError(`connection closed at byte ${target.start + target.done} of ${t.total}`, t.url);
+      throw new DownloadError(`connection closed at byte ${target.start + target.done} of ${t.total}`, t.url, {
+        reason: 'interrupted',
+      });
     }
     return true;
   } finally {

@@ -251,6 +251,7 @@ async function fetchToPartial(options: DownloadOptions, partial: string, emit: D
       throw new DownloadError(
         `size mismatch for ${redactUrl(options.url)}: expected ${options.expectedSize} bytes, got ${size}`,
         options.url,
+        { reason: 'corrupt' },
       );
     }
     if (options.sha256 && options.sha256.toLowerCase() !== actual) {

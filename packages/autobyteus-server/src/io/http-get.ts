@@ -145,6 +145,10 @@ export async function getText(url: string, options: GetTextOptions = {}): Promis
     if (error instanceof DownloadError) throw error;
     if (options.signal?.aborted) throw abortReason(options.signal);
     const why = timeout.aborted ? `no complete answer within ${timeoutMs} ms` : (error as Error).message;
-    throw new DownloadError(`${options.method ?? 'GET'} ${shown} failed: ${why}`, url, { cause: error });
+    // A timeout is "no answer"; any other failure is judged by its cause (a socket error, an invalid URL).
+    throw new DownloadError(`${options.method ?? 'GET'} ${shown} failed: ${why}`, url, {
+      cause: error,
+      ...(timeout.aborted ? { reason: 'unreachable' as const } : {}),
+    });
   }
 }

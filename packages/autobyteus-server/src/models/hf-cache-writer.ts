@@ -115,7 +115,9 @@ export async function pullRepoToHfCache(options: HfCachePullOptions): Promise<Hf
 async function verifyGitOid(partial: string, file: HubFile, url: string): Promise<void> {
   const actual = await gitBlobOid(partial);
   if (actual !== file.oid) {
-    throw new DownloadError(`git blob id mismatch for ${url}: expected ${file.oid}, got ${actual}`, url);
+    throw new DownloadError(`git blob id mismatch for ${url}: expected ${file.oid}, got ${actual}`, url, {
+      reason: 'corrupt',
+    });
   }
 }
 

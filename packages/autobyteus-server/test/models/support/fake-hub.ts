@@ -45,6 +45,8 @@ export interface Fault {
   announceAndClose?: number;
   /** Send the body chunked, without Content-Length (the size is unknown until the end). */
   chunked?: boolean;
+  /** Send this many bytes past the end of the file, chunked: a body longer than the listing says. */
+  overrun?: number;
 }
 
 export interface RecordedRequest {
@@ -338,7 +340,7 @@ async function serve(
       'content-range': `bytes ${start}-${end - 1}/${size}`,
       'content-length': String(end - start),
     });
-  } else if (fault?.chunked) {
+  } else if (fault?.chunked || fault?.overrun) {
     res.writeHead(200, headers);
   } else {
     res.writeHead(200, { ...headers, 'accept-ranges': 'bytes', 'content-length': String(size) });
@@ -370,7 +372,7 @@ async function serve(
     if (fault?.trickle) await new Promise((resolve) => setTimeout(resolve, fault.trickle!.delayMs));
   }
   if (position >= end) {
-    res.end();
+    res.end(fault?.overrun ? Buffer.alloc(fault.overrun, 0x2a) : undefined);
     return;
   }
   if (stall !== undefined && position === stall) return; // silent, socket left open
