@@ -135,7 +135,8 @@ describe('pools: one model name over many hosts', () => {
     await new Promise((r) => setTimeout(r, 800));
     process.kill(doomed.process.pid as number, 'SIGKILL');
     const answers = await Promise.all(pending);
-    expect(answers.every((a) => a.status === 200)).toBe(true);
+    // The statuses themselves, so a failure says which answer came instead (it failed once in CI).
+    expect(answers.map((a) => a.status).filter((status) => status !== 200)).toEqual([]);
     const failed = answers.filter((a) => !a.done);
     // Only streams that were already under way on the killed host may fail, and only after their data.
     for (const answer of failed) {
